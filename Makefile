@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    start one node (one shard, data under ./data, RESP 127.0.0.1:7878, metrics :8878)
+#   make test   run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/spinelraft-server --config config/spinelraft.toml
+
+# redis-server / redis-tools are needed by the differential tests, redis-cli and benchmarks.
+system-deps:
+	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null; fi; \
+	fi
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/redis_benchmark.py
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,93 @@
+"""Every error text the server sends, byte-identical to Redis 7 where Redis defines it.
+
+Handlers raise CommandError(CONSTANT) (or CommandError(fn(...))); the dispatcher turns it into
+an error reply. Keeping the texts here means the prefix (ERR, WRONGTYPE, ...) is part of one API.
+This module is a leaf: it imports nothing from the project.
+"""
+
+
+class CommandError(Exception):
+    """A command failed with a Redis-style error reply; the state was not modified."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+SYNTAX = "ERR syntax error"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+OVERFLOW = "ERR increment or decrement would overflow"
+INCR_NAN_OR_INF = "ERR increment would produce NaN or Infinity"
+NO_SUCH_KEY = "ERR no such key"
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+BIT_OFFSET = "ERR bit offset is not an integer or out of range"
+BIT_VALUE = "ERR bit is not an integer or out of range"
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+INVALID_EXPIRE = "ERR invalid expire time in '%s' command"
+DB_INDEX_OUT_OF_RANGE = "ERR DB index is out of range"
+INVALID_DB_INDEX = "ERR invalid DB index"
+HASH_VALUE_NOT_INTEGER = "ERR hash value is not an integer"
+HASH_VALUE_NOT_FLOAT = "ERR hash value is not a float"
+MIN_MAX_NOT_FLOAT = "ERR min or max is not a float"
+MIN_MAX_NOT_STRING_RANGE = "ERR min or max not valid string range item"
+SCORE_NOT_FLOAT = "ERR value is not a valid float"
+XX_AND_NX = "ERR XX and NX options at the same time are not compatible"
+GT_LT_NX = "ERR GT, LT, and/or NX options at the same time are not compatible"
+INCR_ONE_PAIR = "ERR INCR option supports a single increment-element pair"
+WEIGHTS_NOT_FLOAT = "ERR weight value is not a float"
+NOT_POSITIVE = "ERR value is out of range, must be positive"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_NEGATIVE = "ERR timeout is negative"
+NESTED_MULTI = "ERR MULTI calls can not be nested"
+EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
+DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
+WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+NOAUTH = "NOAUTH Authentication required."
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+AUTH_NOT_CONFIGURED = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+NOPROTO = "NOPROTO unsupported protocol version"
+SAME_OBJECT = "ERR source and destination objects are the same"
+NO_SUCH_CLIENT = "ERR No such client"
+CLIENT_NAME_SPACES = "ERR Client names cannot contain spaces, newlines or special characters."
+INVALID_CURSOR = "ERR invalid cursor"
+NOT_ALLOWED_IN_SUBSCRIBE = (
+    "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+    "are allowed in this context"
+)
+CROSSSLOT = "CROSSSLOT Keys in request don't hash to the same slot"
+TRYAGAIN = "TRYAGAIN Multiple keys request during rehashing of slot"
+CLUSTERDOWN = "CLUSTERDOWN The cluster is down"
+READONLY = "READONLY You can't write against a read only replica."
+UNKNOWN_OUTCOME = "TRYAGAIN the outcome of this write is unknown (leader changed); check before retrying"
+NO_LEADER = "CLUSTERDOWN no Raft leader for this shard yet; retry"
+OOM_BACKLOG = "BUSY too many writes in flight; retry"
+
+
+def wrong_arity(name: str) -> str:
+    return "ERR wrong number of arguments for '%s' command" % name.lower()
+
+
+def unknown_command(name: str, args) -> str:
+    shown = "".join("'%s' " % _printable(a) for a in args[:20])
+    return "ERR unknown command '%s', with args beginning with: %s" % (_printable(name), shown)
+
+
+def unknown_subcommand(command: str, sub: str) -> str:
+    return "ERR unknown subcommand '%s'. Try %s HELP." % (_printable(sub), command.upper())
+
+
+def invalid_expire(command: str) -> str:
+    return INVALID_EXPIRE % command.lower()
+
+
+def _printable(value) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", "replace")
+    return value[:128]

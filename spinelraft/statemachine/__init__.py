@@ -1,0 +1,1 @@
+"""The deterministic state machine (pure: no clock, randomness, network or threads)."""
