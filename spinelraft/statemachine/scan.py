@@ -1,0 +1,83 @@
+"""Deterministic cursor iteration for SCAN, HSCAN, SSCAN and ZSCAN.
+
+The cursor is a position in a fixed order of 63-bit key hashes (blake2b, not Python's per-process
+hash), so every replica answers the same cursor alike, and an element present during a whole
+iteration is returned at least once whatever else is added or removed meanwhile.
+"""
+import hashlib
+import heapq
+
+from spinelraft import errors
+from spinelraft.errors import CommandError
+from spinelraft.statemachine.args import to_int
+from spinelraft.statemachine.glob import match
+
+CURSOR_MAX = (1 << 63) - 1
+
+
+def element_hash(element: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(element, digest_size=8).digest(), "big") >> 1
+
+
+def parse_cursor(raw: bytes) -> int:
+    cursor = to_int(raw)
+    if cursor is None:
+        # Redis parses the cursor as unsigned 64-bit; anything else is an invalid cursor.
+        if raw.isdigit() and int(raw) < (1 << 64):
+            return int(raw) & CURSOR_MAX
+        raise CommandError(errors.INVALID_CURSOR)
+    if cursor < 0:
+        raise CommandError(errors.INVALID_CURSOR)
+    return cursor
+
+
+def parse_scan_options(args, allow_type: bool = False, allow_novalues: bool = False):
+    """[MATCH pattern] [COUNT n] [TYPE t] [NOVALUES] -> (pattern, count, type, novalues)."""
+    pattern = None
+    count = 10
+    type_filter = None
+    novalues = False
+    index = 0
+    while index < len(args):
+        option = args[index].upper()
+        has_value = index + 1 < len(args)
+        if option == b"MATCH" and has_value:
+            pattern = args[index + 1]
+            index += 2
+        elif option == b"COUNT" and has_value:
+            count = to_int(args[index + 1])
+            if count is None:
+                raise CommandError(errors.NOT_INTEGER)
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+            index += 2
+        elif option == b"TYPE" and has_value and allow_type:
+            type_filter = args[index + 1].lower()
+            index += 2
+        elif option == b"NOVALUES" and allow_novalues:
+            novalues = True
+            index += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+    return pattern, count, type_filter, novalues
+
+
+def scan(elements, cursor: int, count: int, pattern=None):
+    """One SCAN step over `elements` (an iterable of bytes).
+
+    Returns (next cursor, elements visited in this step that match). `count` is how many
+    elements to visit, as in Redis: MATCH filters after visiting, so a step may return fewer.
+    """
+    candidates = [(element_hash(e), e) for e in elements]
+    candidates = [item for item in candidates if item[0] >= cursor]
+    if len(candidates) <= count:
+        batch = sorted(candidates)
+        next_cursor = 0
+    else:
+        batch = heapq.nsmallest(count, candidates)
+        last_hash = batch[-1][0]
+        # keep elements that share the last hash together, so none is skipped
+        batch += [item for item in candidates if item[0] == last_hash and item not in batch]
+        next_cursor = last_hash + 1 if last_hash < CURSOR_MAX else 0
+    found = [element for _, element in batch if pattern is None or match(pattern, element)]
+    return next_cursor, found
