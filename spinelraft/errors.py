@@ -68,6 +68,14 @@ READONLY = "READONLY You can't write against a read only replica."
 UNKNOWN_OUTCOME = "TRYAGAIN the outcome of this write is unknown (leader changed); check before retrying"
 NO_LEADER = "CLUSTERDOWN no Raft leader for this shard yet; retry"
 OOM_BACKLOG = "BUSY too many writes in flight; retry"
+LPOS_RANK_ZERO = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+    "or use negative to start from the end of the list"
+)
+LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative"
+LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
+COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
 
 
 def wrong_arity(name: str) -> str:
