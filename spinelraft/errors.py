@@ -52,6 +52,11 @@ AUTH_NOT_CONFIGURED = (
     "ERR AUTH <password> called without any password configured for the default user. "
     "Are you sure your configuration is correct?"
 )
+NOAUTH_HELLO = (
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+    "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+    "select the RESP protocol version at the same time"
+)
 NOPROTO = "NOPROTO unsupported protocol version"
 SAME_OBJECT = "ERR source and destination objects are the same"
 NO_SUCH_CLIENT = "ERR No such client"
@@ -68,6 +73,19 @@ READONLY = "READONLY You can't write against a read only replica."
 UNKNOWN_OUTCOME = "TRYAGAIN the outcome of this write is unknown (leader changed); check before retrying"
 NO_LEADER = "CLUSTERDOWN no Raft leader for this shard yet; retry"
 OOM_BACKLOG = "BUSY too many writes in flight; retry"
+NOT_INT32 = "ERR value is out of range, value must between -2147483648 and 2147483647"
+EXPIRE_NX_CONFLICT = "ERR NX and XX, GT or LT options at the same time are not compatible"
+EXPIRE_GT_LT_CONFLICT = "ERR GT and LT options at the same time are not compatible"
+UNSUPPORTED_OPTION = "ERR Unsupported option %s"
+LFU_NOT_SELECTED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+LCS_NOT_STRINGS = "ERR The specified keys must contain string values"
+LCS_LEN_AND_IDX = "ERR If you want both the length and indexes, please just use IDX."
+LCS_TOO_MUCH_MEMORY = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+BIT_ARGUMENT = "ERR The bit argument must be 1 or 0."
+BITOP_NOT_ONE_KEY = "ERR BITOP NOT must be called with a single source key."
 LPOS_RANK_ZERO = (
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
     "or use negative to start from the end of the list"
@@ -76,6 +94,19 @@ LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative"
 LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
 NUMKEYS_NOT_POSITIVE = "ERR numkeys should be greater than 0"
 COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
+RANDOM_COUNT_RANGE = (
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
+VALUE_OUT_OF_RANGE = "ERR value is out of range"
+VALUE_NAN_OR_INF = "ERR value is NaN or Infinity"
+NUMKEYS_OVER_ARGS = "ERR Number of keys can't be greater than number of args"
+LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
+SCORE_NAN = "ERR resulting score is not a number (NaN)"
+LIMIT_NEEDS_BYSCORE_OR_BYLEX = (
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+)
+WITHSCORES_WITH_BYLEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+AT_LEAST_ONE_INPUT_KEY = "ERR at least 1 input key is needed for '%s' command"
 
 
 def wrong_arity(name: str) -> str:

@@ -1,0 +1,89 @@
+"""spinelraft-admin: operate a SpinelRaft node or cluster from the command line."""
+import argparse
+import socket
+import sys
+
+
+def _command(host: str, port: int, *argv: str, password: str = None) -> bytes:
+    """Send one command over RESP and return the raw reply payload (bulk or status)."""
+    with socket.create_connection((host, port), timeout=10) as connection:
+        stream = connection.makefile("rwb")
+        commands = ([("AUTH", password)] if password else []) + [argv]
+        for parts in commands:
+            stream.write(b"*%d\r\n" % len(parts))
+            for part in parts:
+                data = part.encode()
+                stream.write(b"$%d\r\n%s\r\n" % (len(data), data))
+        stream.flush()
+        reply = b""
+        for _ in commands:
+            reply = _read_reply(stream)
+        return reply
+
+
+def _read_reply(stream) -> bytes:
+    line = stream.readline()
+    if not line:
+        raise ConnectionError("connection closed by the server")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind in (b"+", b":"):
+        return rest
+    if kind in (b"$", b"="):
+        length = int(rest)
+        return b"" if length < 0 else stream.read(length + 2)[:-2]
+    raise RuntimeError("unexpected reply: %r" % line)
+
+
+def _info_fields(text: bytes) -> dict:
+    fields = {}
+    for line in text.decode().splitlines():
+        if ":" in line and not line.startswith("#"):
+            key, value = line.split(":", 1)
+            fields[key] = value
+    return fields
+
+
+def cmd_status(args):
+    info = _info_fields(_command(args.host, args.port, "INFO", "raft", password=args.password))
+    rows = [("node", "shard", "role", "leader", "term", "commit", "applied", "lag")]
+    shard = 0
+    while "shard%d_role" % shard in info:
+        prefix = "shard%d_" % shard
+        commit = int(info[prefix + "commit_index"])
+        applied = int(info[prefix + "applied_index"])
+        rows.append((info.get("raft_node_id", "?"), str(shard), info[prefix + "role"],
+                     info[prefix + "leader"], info[prefix + "term"], str(commit), str(applied),
+                     str(commit - applied)))
+        shard += 1
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+    return 0
+
+
+def cmd_snapshot(args):
+    print(_command(args.host, args.port, "BGSAVE", password=args.password).decode())
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="spinelraft-admin", description="Operate SpinelRaft nodes.")
+    parser.add_argument("--host", default="127.0.0.1", help="node address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7878, help="node RESP port (default 7878)")
+    parser.add_argument("--password", help="requirepass of the node")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("status", help="table of shards: role, leader, term, commit/applied index, lag")
+    commands.add_parser("snapshot", help="compact the Raft log into a RocksDB snapshot now")
+    args = parser.parse_args(argv)
+    handlers = {"status": cmd_status, "snapshot": cmd_snapshot}
+    try:
+        return handlers[args.command](args)
+    except (OSError, RuntimeError) as error:
+        print("spinelraft-admin: %s" % error, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Server configuration: defaults, the TOML file, command-line overrides, validation.
+
+Keys use Redis's kebab-case names (CONFIG GET shows the same names). Any problem is reported as
+ConfigError with one line of text; spinelraft-server prints it and exits non-zero.
+"""
+import argparse
+import tomllib
+from dataclasses import dataclass, field, fields
+
+
+class ConfigError(Exception):
+    pass
+
+
+FSYNC_POLICIES = ("always", "everysec", "no")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 7878
+    metrics_port: int = 8878  # 0 disables /metrics
+    data_dir: str = "./data"
+    node_id: str = "node-1"
+    raft_port: int = 0  # 0: port + 100
+    cluster_secret: str = ""
+    appendfsync: str = "always"
+    databases: int = 16
+    requirepass: str = ""
+    maxclients: int = 10000
+    timeout: int = 0
+    proto_max_bulk_len: int = 512 * 1024 * 1024
+    slowlog_log_slower_than: int = 10000  # microseconds; negative disables
+    slowlog_max_len: int = 128
+    snapshot_min_entries: int = 100_000
+    snapshot_min_time: int = 3600
+    loglevel: str = "info"
+    logfile: str = ""
+    unsafe_stale_reads: bool = False  # test-only: skip the read barrier (jepsen planted bug)
+    source: str = field(default="defaults", compare=False)
+
+    @property
+    def raft_address(self) -> str:
+        return "%s:%d" % (self.host, self.raft_port or self.port + 100)
+
+
+def _key_name(name: str) -> str:
+    return name.replace("_", "-")
+
+
+FIELD_NAMES = {_key_name(f.name): f for f in fields(Settings) if f.name != "source"}
+
+
+def load(path: str = None, overrides: dict = None) -> Settings:
+    settings = Settings()
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                document = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError("config file not found: %s" % path) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError("invalid TOML in %s: %s" % (path, error)) from None
+        _apply(settings, document, path)
+        settings.source = path
+    _apply(settings, {k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+    validate(settings)
+    return settings
+
+
+def _apply(settings: Settings, document: dict, origin: str):
+    for key, value in document.items():
+        field_ = FIELD_NAMES.get(key) or FIELD_NAMES.get(_key_name(key))
+        if field_ is None:
+            raise ConfigError("unknown setting '%s' in %s" % (key, origin))
+        setattr(settings, field_.name, _coerce(field_, value, key, origin))
+
+
+def _coerce(field_, value, key, origin):
+    kind = field_.type
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("yes", "no", "true", "false"):
+            return value.lower() in ("yes", "true")
+    elif kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            return int(value)
+    elif kind is str and isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise ConfigError("setting '%s' in %s must be %s, got %r" % (key, origin, kind.__name__, value))
+
+
+def validate(settings: Settings):
+    for name in ("port", "metrics_port", "raft_port"):
+        value = getattr(settings, name)
+        if not 0 <= value <= 65535 or (name == "port" and value == 0):
+            raise ConfigError("%s must be a TCP port (1-65535), got %d" % (_key_name(name), value))
+    if settings.appendfsync not in FSYNC_POLICIES:
+        raise ConfigError("appendfsync must be one of %s, got %r" % ("/".join(FSYNC_POLICIES), settings.appendfsync))
+    if settings.loglevel not in LOG_LEVELS:
+        raise ConfigError("loglevel must be one of %s, got %r" % ("/".join(LOG_LEVELS), settings.loglevel))
+    if not 1 <= settings.databases <= 256:
+        raise ConfigError("databases must be between 1 and 256, got %d" % settings.databases)
+    if settings.maxclients < 1:
+        raise ConfigError("maxclients must be at least 1")
+    if settings.timeout < 0:
+        raise ConfigError("timeout must be >= 0")
+    if not 1024 <= settings.proto_max_bulk_len <= 512 * 1024 * 1024:
+        raise ConfigError("proto-max-bulk-len must be between 1024 and 536870912")
+    if settings.slowlog_max_len < 0:
+        raise ConfigError("slowlog-max-len must be >= 0")
+    if settings.snapshot_min_entries < 1000:
+        raise ConfigError("snapshot-min-entries must be at least 1000")
+    if settings.snapshot_min_time < 1:
+        raise ConfigError("snapshot-min-time must be at least 1 second")
+    if not settings.node_id or any(c.isspace() for c in settings.node_id):
+        raise ConfigError("node-id must be a non-empty word")
+
+
+def add_arguments(parser: argparse.ArgumentParser):
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file")
+    parser.add_argument("--host", help="address to bind RESP, Raft and metrics (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="RESP port (default 7878)")
+    parser.add_argument("--data-dir", help="directory for the Raft journal and snapshots (default ./data)")
+    parser.add_argument("--metrics-port", type=int, help="Prometheus /metrics port, 0 disables (default 8878)")
+    parser.add_argument("--raft-port", type=int, help="Raft port (default: RESP port + 100)")
+    parser.add_argument("--appendfsync", choices=FSYNC_POLICIES, help="journal fsync policy (default always)")
+    parser.add_argument("--requirepass", help="password for the default user")
+    parser.add_argument("--loglevel", choices=LOG_LEVELS, help="log level (default info)")
+    parser.add_argument("--logfile", help="log to this file instead of stderr")
+    parser.add_argument("--unsafe-stale-reads", action="store_true", default=None,
+                        help=argparse.SUPPRESS)
+
+
+def overrides_from(namespace: argparse.Namespace) -> dict:
+    names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
+             "requirepass", "loglevel", "logfile", "unsafe_stale_reads")
+    return {name: getattr(namespace, name, None) for name in names}

@@ -1,0 +1,273 @@
+"""Server commands run by the node: INFO CONFIG TIME SLOWLOG LASTSAVE SAVE BGSAVE."""
+import os
+import resource
+import sys
+import time
+
+from spinelraft import errors
+from spinelraft.command_table import command
+from spinelraft.node.commands import subcommands
+from spinelraft.node.commands.connection import SERVER_VERSION
+from spinelraft.node.config_registry import config_get, config_rewrite, config_set
+from spinelraft.replies import OK, ErrorReply, Map, Simple, Verbatim
+from spinelraft.statemachine.args import to_int
+
+
+def _server(name, arity, flags="", categories=()):
+    return command(name, arity, flags, group="server", kind="server", categories=categories)
+
+
+@_server("time", 1, "fast loading stale random")
+def time_(session, args):
+    """The server time as [seconds, microseconds]."""
+    now_us = int(time.time() * 1_000_000)
+    return [b"%d" % (now_us // 1_000_000), b"%d" % (now_us % 1_000_000)]
+
+
+@_server("lastsave", 1, "fast loading stale random")
+def lastsave(session, args):
+    """Unix time of the last completed snapshot."""
+    return session.node.last_save_time
+
+
+@_server("save", 1, "admin noscript no_multi")
+@_server("bgsave", -1, "admin noscript no_multi")
+def save(session, args):
+    """Compact the Raft log into a RocksDB snapshot now (it runs in a forked child)."""
+    if args and args[0].upper() != b"SCHEDULE":
+        return ErrorReply(errors.SYNTAX)
+    session.node.group.forceLogCompaction()
+    session.node.last_save_time = int(time.time())
+    return Simple("Background saving started") if session.last_command.lower() == b"bgsave" else OK
+
+
+# -- SLOWLOG ----------------------------------------------------------------------------------------
+def _slowlog_get(session, args):
+    count = 10
+    if args:
+        count = to_int(args[0])
+        if count is None or count < -1:
+            return ErrorReply("ERR count should be greater than or equal to -1")
+        if count == -1:
+            count = len(session.node.slowlog.entries)
+    return session.node.slowlog.get(count)
+
+
+def _slowlog_len(session, args):
+    return len(session.node.slowlog.entries)
+
+
+def _slowlog_reset(session, args):
+    session.node.slowlog.reset()
+    return OK
+
+
+def _slowlog_help(session, args):
+    return [Simple(line) for line in (
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]", "LEN", "RESET", "HELP")]
+
+
+SLOWLOG_SUBCOMMANDS = {
+    b"get": (-2, _slowlog_get),
+    b"len": (2, _slowlog_len),
+    b"reset": (2, _slowlog_reset),
+    b"help": (2, _slowlog_help),
+}
+
+
+@_server("slowlog", -2, "admin loading stale")
+def slowlog(session, args):
+    """Read or reset the slow command log."""
+    return subcommands("SLOWLOG", SLOWLOG_SUBCOMMANDS, session, args)
+
+
+# -- CONFIG --------------------------------------------------------------------------------------------
+def _config_get(session, args):
+    return Map(config_get(session.node, args))
+
+
+def _config_set(session, args):
+    if len(args) % 2:
+        return ErrorReply(errors.wrong_arity("config|set"))
+    return config_set(session.node, args)
+
+
+def _config_resetstat(session, args):
+    node = session.node
+    node.stats.clear()
+    node.total_errors = 0
+    node.error_counts.clear()
+    node.slowlog.reset()
+    return OK
+
+
+def _config_rewrite(session, args):
+    return config_rewrite(session.node)
+
+
+def _config_help(session, args):
+    return [Simple(line) for line in (
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>", "SET <directive> <value>", "RESETSTAT", "REWRITE", "HELP")]
+
+
+CONFIG_SUBCOMMANDS = {
+    b"get": (-3, _config_get),
+    b"set": (-4, _config_set),
+    b"resetstat": (2, _config_resetstat),
+    b"rewrite": (2, _config_rewrite),
+    b"help": (2, _config_help),
+}
+
+
+@_server("config", -2, "admin noscript loading stale")
+def config(session, args):
+    """Read and change the server configuration."""
+    return subcommands("CONFIG", CONFIG_SUBCOMMANDS, session, args)
+
+
+# -- INFO ----------------------------------------------------------------------------------------------
+def _section_server(node):
+    settings = node.settings
+    uptime = int(time.time() - node.started_at)
+    return [
+        ("redis_version", SERVER_VERSION.decode()),
+        ("spinelraft_version", "0.1.0"),
+        ("redis_mode", "standalone"),
+        ("os", "%s %s" % (os.uname().sysname, os.uname().release)),
+        ("arch_bits", 64),
+        ("process_id", os.getpid()),
+        ("python_version", sys.version.split()[0]),
+        ("tcp_port", settings.port),
+        ("uptime_in_seconds", uptime),
+        ("uptime_in_days", uptime // 86400),
+        ("executable", sys.argv[0]),
+        ("config_file", settings.source if settings.source != "defaults" else ""),
+    ]
+
+
+def _section_clients(node):
+    return [
+        ("connected_clients", len(node.sessions)),
+        ("maxclients", node.settings.maxclients),
+        ("blocked_clients", 0),
+    ]
+
+
+def _section_memory(node):
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return [
+        ("used_memory_rss", rss),
+        ("used_memory_peak", rss),
+        ("maxmemory", 0),
+        ("maxmemory_policy", "noeviction"),
+    ]
+
+
+def _section_persistence(node):
+    group = node.group
+    status = group.status()
+    return [
+        ("loading", 0),
+        ("rdb_last_save_time", node.last_save_time),
+        ("aof_enabled", 1),
+        ("appendfsync", group.appendfsync),
+        ("raft_journal_fsyncs", status["fsyncs"]),
+        ("snapshots_completed", status["snapshots"]),
+        ("last_snapshot_duration_sec", "%.3f" % status["last_snapshot_s"]),
+    ]
+
+
+def _section_stats(node):
+    proposer = node.proposer
+    return [
+        ("total_connections_received", node.total_connections),
+        ("total_commands_processed", node.total_commands),
+        ("rejected_connections", node.rejected_connections),
+        ("total_error_replies", node.total_errors),
+        ("raft_entries_proposed", proposer.entries_proposed),
+        ("raft_commands_proposed", proposer.ops_proposed),
+        ("raft_proposal_backlog", proposer.backlog()),
+    ]
+
+
+def _section_replication(node):
+    group = node.group
+    role = "master" if group.is_leader() else "slave"
+    return [
+        ("role", role),
+        ("connected_slaves", len(group.otherNodes)),
+        ("master_repl_offset", group.raftCommitIndex),
+    ]
+
+
+def _section_raft(node):
+    status = node.group.status()
+    shard = status["shard"]
+    return [
+        ("raft_node_id", node.settings.node_id),
+        ("raft_shards", 1),
+        ("shard%d_role" % shard, status["role"]),
+        ("shard%d_leader" % shard, status["leader"] or ""),
+        ("shard%d_term" % shard, status["term"]),
+        ("shard%d_commit_index" % shard, status["commit_index"]),
+        ("shard%d_applied_index" % shard, status["last_applied"]),
+        ("shard%d_log_index" % shard, status["log_index"]),
+    ]
+
+
+def _section_keyspace(node):
+    group = node.group
+    with group.lock:
+        rows = group.machine.keyspace(node.proposer.now_ms())
+    return [("db%d" % index, "keys=%d,expires=%d,avg_ttl=0" % (keys, expires))
+            for index, keys, expires in rows]
+
+
+def _section_commandstats(node):
+    rows = []
+    for name, stats in sorted(node.stats.items()):
+        per_call = stats.usec / stats.calls if stats.calls else 0.0
+        rows.append(("cmdstat_%s" % name, "calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=0,failed_calls=%d"
+                     % (stats.calls, stats.usec, per_call, stats.failed)))
+    return rows
+
+
+def _section_errorstats(node):
+    return [("errorstat_%s" % prefix, "count=%d" % count) for prefix, count in sorted(node.error_counts.items())]
+
+
+SECTIONS = {
+    "server": _section_server,
+    "clients": _section_clients,
+    "memory": _section_memory,
+    "persistence": _section_persistence,
+    "stats": _section_stats,
+    "replication": _section_replication,
+    "raft": _section_raft,
+    "keyspace": _section_keyspace,
+    "commandstats": _section_commandstats,
+    "errorstats": _section_errorstats,
+}
+DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "raft", "keyspace")
+
+
+@_server("info", -1, "loading stale")
+def info(session, args):
+    """Information and statistics about the server, section by section."""
+    wanted = [arg.decode("utf-8", "replace").lower() for arg in args]
+    if not wanted or "default" in wanted:
+        names = list(DEFAULT_SECTIONS)
+    elif "all" in wanted or "everything" in wanted:
+        names = list(SECTIONS)
+    else:
+        names = [name for name in SECTIONS if name in wanted]
+    lines = []
+    for name in names:
+        lines.append("# %s" % name.capitalize())
+        lines.extend("%s:%s" % pair for pair in SECTIONS[name](session.node))
+        lines.append("")
+    text = "\r\n".join(lines).encode()
+    return Verbatim(text) if session.protocol == 3 else text
+

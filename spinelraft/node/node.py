@@ -1,0 +1,155 @@
+"""One server process: owns the shard group(s), routes commands, and decides propose vs read.
+
+Front ends (RESP, gRPC) call `dispatch(session, argv)`; it returns a reply at once (reads,
+connection commands) or a Slot that resolves when the write has been applied.
+"""
+import bisect
+import logging
+import random
+import time
+
+import spinelraft.node.commands  # noqa: F401  (registers connection and server commands)
+import spinelraft.statemachine.commands  # noqa: F401  (registers data commands)
+from spinelraft import errors
+from spinelraft.command_table import COMMANDS, NOAUTH, lookup
+from spinelraft.node.session import Slot
+from spinelraft.node.slowlog import SlowLog
+from spinelraft.raft.group import ShardGroup
+from spinelraft.raft.proposer import Proposer
+from spinelraft.replies import QUEUED, ErrorReply
+from spinelraft.statemachine.machine import OP_COMMAND, OP_EXEC
+
+log = logging.getLogger(__name__)
+
+# Commands that run at once even inside MULTI.
+MULTI_CONTROL = frozenset((b"exec", b"discard", b"multi", b"watch", b"unwatch", b"quit", b"reset"))
+LATENCY_BUCKETS_S = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                     0.25, 0.5, 1.0, 2.5)
+
+
+class CommandStats:
+    """Per-command counters, kept as plain lists: cheap on the hot path, exported on scrape."""
+
+    __slots__ = ("calls", "usec", "failed", "buckets")
+
+    def __init__(self):
+        self.calls = 0
+        self.usec = 0
+        self.failed = 0
+        self.buckets = [0] * (len(LATENCY_BUCKETS_S) + 1)
+
+    def record(self, seconds: float, failed: bool):
+        self.calls += 1
+        self.usec += int(seconds * 1_000_000)
+        if failed:
+            self.failed += 1
+        self.buckets[bisect.bisect_left(LATENCY_BUCKETS_S, seconds)] += 1
+
+
+class Node:
+    def __init__(self, settings, loop):
+        self.settings = settings
+        self.loop = loop
+        self.started_at = time.time()
+        self.group = ShardGroup(
+            0, settings.raft_address, [], settings.data_dir,
+            appendfsync=settings.appendfsync,
+            password=settings.cluster_secret or None,
+            compaction_min_entries=settings.snapshot_min_entries,
+            compaction_min_time_s=settings.snapshot_min_time,
+        )
+        self.proposer = Proposer(self.group, loop)
+        self.sessions = {}  # id -> Session
+        self.stats = {}  # command name -> CommandStats
+        self.slowlog = SlowLog(settings)
+        self.total_connections = 0
+        self.rejected_connections = 0
+        self.total_commands = 0
+        self.total_errors = 0
+        self.error_counts = {}  # error prefix -> count
+        self.last_save_time = int(self.started_at)
+
+    def start(self):
+        self.group.start()
+
+    def stop(self):
+        self.group.stop()
+
+    def is_ready(self) -> bool:
+        return self.group.isReady() and self.group.is_leader()
+
+    # -- the dispatcher --------------------------------------------------------------------------
+    def dispatch(self, session, argv):
+        """Run one command for a session: a reply, or a Slot resolved later."""
+        started = time.perf_counter()
+        spec = lookup(argv[0])
+        self.total_commands += 1
+        session.last_command = argv[0]
+        if spec is None:
+            return self._refuse(session, errors.unknown_command(argv[0], argv[1:]))
+        if not session.authenticated and NOAUTH not in spec.flags:
+            return self._refuse(session, errors.NOAUTH)
+        if not spec.check_arity(len(argv)):
+            return self._refuse(session, errors.wrong_arity(spec.name))
+        if session.multi is not None and spec.name.encode() not in MULTI_CONTROL:
+            session.multi.append(argv)
+            return QUEUED
+        if spec.kind == "server":
+            reply = spec.handler(session, argv[1:])
+            if type(reply) is not Slot:
+                self.record(spec, started, reply, argv, session)
+            return reply
+        if spec.is_write:
+            return self.propose(session, (OP_COMMAND, session.db, argv), spec, started, argv)
+        reply = self.read(session.db, argv)
+        self.record(spec, started, reply, argv, session)
+        return reply
+
+    def _refuse(self, session, message):
+        if session.multi is not None:
+            session.multi_error = True
+        self.count_error(message)
+        return ErrorReply(message)
+
+    def propose(self, session, op, spec, started, argv):
+        slot = Slot(spec=spec, started=started, argv=argv)
+        size = sum(len(part) for part in argv) + 16 if argv else 64
+        if not self.proposer.submit(op, slot.resolve, size):
+            return ErrorReply(errors.OOM_BACKLOG)
+        return slot
+
+    def read(self, db_index: int, argv):
+        group = self.group
+        with group.lock:
+            return group.machine.read(db_index, argv, self.proposer.now_ms(),
+                                      random.getrandbits(64))
+
+    def execute_multi(self, session):
+        """EXEC: the queued commands travel as one entry with the WATCHed versions."""
+        queued, session.multi = session.multi, None
+        watches = [(db, key, version) for (db, key), version in session.watches.items()]
+        session.watches = {}
+        op = (OP_EXEC, session.db, watches, queued)
+        return self.propose(session, op, COMMANDS[b"exec"], time.perf_counter(), None)
+
+    def key_version(self, db_index: int, key: bytes) -> int:
+        with self.group.lock:
+            return self.group.machine.key_version(db_index, key)
+
+    # -- accounting ------------------------------------------------------------------------------
+    def record(self, spec, started, reply, argv, session):
+        elapsed = time.perf_counter() - started
+        stats = self.stats.get(spec.name)
+        if stats is None:
+            stats = self.stats[spec.name] = CommandStats()
+        failed = type(reply) is ErrorReply
+        stats.record(elapsed, failed)
+        if failed:
+            self.count_error(reply.message)
+        if argv is not None:
+            self.slowlog.observe(elapsed, argv, session)
+
+    def count_error(self, message: str):
+        self.total_errors += 1
+        prefix = message.split(" ", 1)[0]
+        self.error_counts[prefix] = self.error_counts.get(prefix, 0) + 1

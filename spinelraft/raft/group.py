@@ -1,0 +1,176 @@
+"""One Raft group (one shard) over pysyncobj, driven by our own tick thread.
+
+pysyncobj is the shell (TCP, timers, log); our StateMachine is the pure core. The group exposes
+exactly one replicated method, `apply_entry(blob)`, whose argument is an encoded log entry
+(statemachine.machine.encode_entry) carrying many commands (group commit).
+
+Why our own tick thread: pysyncobj's auto-tick computes the commit index at the start of a tick
+and appends new commands at its end, then sleeps for autoTickPeriod; on one node a write would
+wait a whole period. We tick again at once while there are uncommitted entries, and fsync the
+journal between the append and the commit when appendfsync is `always`.
+"""
+import logging
+import os
+import threading
+import time
+
+from pysyncobj import SyncObj, SyncObjConf, replicated
+from pysyncobj.config import FAIL_REASON
+
+from spinelraft.raft.snapshots import SnapshotStore
+from spinelraft.statemachine.machine import StateMachine
+
+log = logging.getLogger(__name__)
+
+FSYNC_ALWAYS, FSYNC_EVERYSEC, FSYNC_NO = "always", "everysec", "no"
+IDLE_TICK_S = 0.005
+
+
+class ShardGroup(SyncObj):
+    def __init__(self, shard_id: int, self_address: str, partners: list, data_dir: str,
+                 appendfsync: str = FSYNC_EVERYSEC, password: str = None,
+                 compaction_min_entries: int = 100_000, compaction_min_time_s: float = 3600.0,
+                 on_state_changed=None):
+        assert appendfsync in (FSYNC_ALWAYS, FSYNC_EVERYSEC, FSYNC_NO)
+        self.shard_id = shard_id
+        self.machine = StateMachine()
+        self.lock = threading.Lock()  # the state is touched by one thread at a time
+        self.appendfsync = appendfsync
+        self.entries_applied = 0
+        self.commands_applied = 0
+        self.fsync_count = 0
+        self._synced_log_index = 0
+        self._last_fsync = time.monotonic()
+        shard_dir = os.path.join(data_dir, "shard-%d" % shard_id)
+        os.makedirs(shard_dir, exist_ok=True)
+        self.snapshots = SnapshotStore(
+            os.path.join(shard_dir, "snapshots"), lambda: self.machine, self._replace_machine
+        )
+        conf = SyncObjConf(
+            autoTick=False,
+            appendEntriesUseBatch=False,  # send at once; batching is ours (group commit)
+            appendEntriesPeriod=0.05,
+            appendEntriesBatchSizeBytes=1 << 20,
+            sendBufferSize=1 << 21,
+            recvBufferSize=1 << 21,
+            raftMinTimeout=0.4,
+            raftMaxTimeout=1.4,
+            connectionRetryTime=0.5,
+            connectionTimeout=3.5,
+            leaderFallbackTimeout=30.0,
+            commandsQueueSize=100_000,
+            commandsWaitLeader=True,
+            journalFile=os.path.join(shard_dir, "raft.journal"),
+            fullDumpFile=os.path.join(shard_dir, "raft.snapshot-meta"),
+            serializer=self.snapshots.serialize,
+            deserializer=self.snapshots.deserialize,
+            serializeChecker=self.snapshots.check,
+            logCompactionMinEntries=compaction_min_entries,
+            logCompactionMinTime=compaction_min_time_s,
+            logCompactionSplit=False,
+            dynamicMembershipChange=True,
+            bindAddress=self_address,  # never 0.0.0.0 unless configured
+            password=password,
+            onStateChanged=on_state_changed,
+            pollerType="auto",
+            useFork=False,
+            maxBindRetries=1,  # a busy Raft port is a start-up error, not a silent retry loop
+            bindRetryTime=0.5,
+        )
+        super().__init__(self_address, partners, conf)
+        # Runs inside each tick after new commands are appended and before the tick sleeps.
+        self.addOnTickCallback(self._after_append)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._tick_loop, name="raft-shard-%d" % shard_id,
+                                        daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stopping = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self._sync_journal()
+        self.destroy()
+
+    # -- the one replicated method -----------------------------------------------------------------
+    @replicated
+    def apply_entry(self, blob: bytes):
+        with self.lock:
+            replies = self.machine.apply_entry(blob)
+        self.entries_applied += 1
+        self.commands_applied += len(replies)
+        return replies
+
+    def _replace_machine(self, machine: StateMachine):
+        with self.lock:
+            self.machine = machine
+
+    # -- ticking --------------------------------------------------------------------------------
+    def _tick_loop(self):
+        while not self._stopping:
+            try:
+                self.doTick(IDLE_TICK_S)
+            except Exception:  # keep the group alive; pysyncobj's own thread does the same
+                log.exception("raft tick failed on shard %d", self.shard_id)
+                time.sleep(IDLE_TICK_S)
+
+    def _after_append(self):
+        """fsync what this tick appended before any later tick counts it; then, alone in the
+        group, wake the poller so the next tick commits at once instead of after a sleep."""
+        self._maybe_sync_journal()
+        if not self.otherNodes and self.last_log_index() > self.raftCommitIndex:
+            self._SyncObj__pipeNotifier.notify()
+
+    def last_log_index(self) -> int:
+        journal = self._SyncObj__raftLog  # pysyncobj keeps it private; read-only use
+        return journal[-1][1] if len(journal) else 0
+
+    def _maybe_sync_journal(self):
+        if self.appendfsync == FSYNC_ALWAYS:
+            if self.last_log_index() > self._synced_log_index:
+                self._sync_journal()
+        elif self.appendfsync == FSYNC_EVERYSEC:
+            now = time.monotonic()
+            if now - self._last_fsync >= 1.0 and self.last_log_index() > self._synced_log_index:
+                self._sync_journal()
+
+    def _sync_journal(self):
+        journal = self._SyncObj__raftLog
+        index = self.last_log_index()
+        flush = getattr(journal, "flush", None)
+        if flush is not None:
+            flush()  # msync of the mmap'd journal: the entry is on disk before it counts
+            self.fsync_count += 1
+        self._synced_log_index = index
+        self._last_fsync = time.monotonic()
+
+    # -- status ---------------------------------------------------------------------------------
+    def is_leader(self) -> bool:
+        return self._isLeader()
+
+    def leader_address(self):
+        leader = self._getLeader()
+        return None if leader is None else leader.address
+
+    def status(self) -> dict:
+        return {
+            "shard": self.shard_id,
+            "role": "leader" if self._isLeader() else "follower",
+            "leader": self.leader_address(),
+            "term": self.raftCurrentTerm,
+            "commit_index": self.raftCommitIndex,
+            "last_applied": self.raftLastApplied,
+            "log_index": self.last_log_index(),
+            "entries_applied": self.entries_applied,
+            "commands_applied": self.commands_applied,
+            "fsyncs": self.fsync_count,
+            "snapshots": self.snapshots.count,
+            "last_snapshot_s": self.snapshots.last_duration_s,
+        }
+
+
+def describe_failure(reason: int) -> str:
+    names = {value: name for name, value in vars(FAIL_REASON).items() if not name.startswith("_")}
+    return names.get(reason, str(reason))

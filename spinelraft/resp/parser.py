@@ -1,0 +1,196 @@
+"""I/O-free RESP request parser: feed(bytes), then commands() -> list of argv lists.
+
+Handles multibulk requests (what clients send) and inline commands (telnet, redis-cli in some
+modes), with Redis's limits and error texts. A request larger than the limits is refused before
+its payload is buffered, so a 20-byte header can never make the server allocate gigabytes.
+It keeps its place inside a partly received request, so big values arriving in many reads are
+not parsed again each time.
+"""
+
+MAX_BULK_BYTES = 512 * 1024 * 1024  # proto-max-bulk-len
+MAX_MULTIBULK_LENGTH = 1024 * 1024
+MAX_INLINE_BYTES = 64 * 1024
+_COMPACT_AT = 64 * 1024
+
+
+class ProtocolError(Exception):
+    """The stream is not valid RESP: reply with the message, then close the connection."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = "ERR Protocol error: " + message
+
+
+class RequestParser:
+    __slots__ = ("buffer", "pos", "max_bulk", "error", "_args", "_remaining")
+
+    def __init__(self, max_bulk: int = MAX_BULK_BYTES):
+        self.buffer = bytearray()
+        self.pos = 0
+        self.max_bulk = max_bulk
+        self.error = None  # set once the stream is invalid: the connection must close
+        self._args = None  # arguments of a multibulk request received in part
+        self._remaining = 0
+
+    def feed(self, data: bytes):
+        self.buffer += data
+
+    def pending_bytes(self) -> int:
+        return len(self.buffer) - self.pos
+
+    def commands(self) -> list:
+        """Every complete command in the buffer. On bad input, returns the commands before it
+        and sets `error` (the text to send before closing); nothing more is parsed after that."""
+        found = []
+        buffer = self.buffer
+        while self.pos < len(buffer) and self.error is None:
+            try:
+                if self._args is None and buffer[self.pos] != 42:  # not '*': inline command
+                    argv = self._inline()
+                else:
+                    argv = self._multibulk()
+            except ProtocolError as error:
+                self.error = error.message
+                break
+            if argv is None:
+                break
+            if argv:
+                found.append(argv)
+        if self.pos >= _COMPACT_AT or self.pos == len(buffer):
+            del buffer[: self.pos]
+            self.pos = 0
+        return found
+
+    def _multibulk(self):
+        buffer = self.buffer
+        if self._args is None:
+            end = buffer.find(b"\r\n", self.pos)
+            if end < 0:
+                if len(buffer) - self.pos > MAX_INLINE_BYTES:
+                    raise ProtocolError("too big mbulk count string")
+                return None
+            count = _parse_length(buffer, self.pos + 1, end)
+            if count is None or count > MAX_MULTIBULK_LENGTH:
+                raise ProtocolError("invalid multibulk length")
+            self.pos = end + 2
+            if count <= 0:
+                return []
+            self._args = []
+            self._remaining = count
+        args = self._args
+        while self._remaining:
+            start = self.pos
+            if start >= len(buffer):
+                return None
+            end = buffer.find(b"\r\n", start)
+            if end < 0:
+                if len(buffer) - start > MAX_INLINE_BYTES:
+                    raise ProtocolError("too big bulk count string")
+                return None
+            if buffer[start] != 36:  # '$'
+                raise ProtocolError("expected '$', got '%s'" % chr(buffer[start]))
+            length = _parse_length(buffer, start + 1, end)
+            if length is None or length < 0 or length > self.max_bulk:
+                raise ProtocolError("invalid bulk length")
+            data_end = end + 2 + length
+            if data_end + 2 > len(buffer):
+                return None
+            args.append(bytes(buffer[end + 2 : data_end]))
+            self.pos = data_end + 2
+            self._remaining -= 1
+        self._args = None
+        return args
+
+    def _inline(self):
+        buffer = self.buffer
+        end = buffer.find(b"\n", self.pos)
+        if end < 0:
+            if len(buffer) - self.pos > MAX_INLINE_BYTES:
+                raise ProtocolError("too big inline request")
+            return None
+        line = bytes(buffer[self.pos : end])
+        self.pos = end + 1
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        argv = split_args(line)
+        if argv is None:
+            raise ProtocolError("unbalanced quotes in request")
+        return argv
+
+
+def _parse_length(buffer, start: int, end: int):
+    text = bytes(buffer[start:end])
+    if not text or len(text) > 20:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_HEX = b"0123456789abcdefABCDEF"
+
+
+def split_args(line: bytes):
+    """Split an inline command like Redis's sdssplitargs: quotes, escapes, \\xHH. None if
+    the quotes are unbalanced."""
+    args = []
+    index = 0
+    length = len(line)
+    while True:
+        while index < length and line[index] in b" \n\r\t\x0b\f":
+            index += 1
+        if index >= length:
+            return args
+        current = bytearray()
+        in_double = in_single = False
+        while True:
+            if in_double:
+                if index >= length:
+                    return None
+                char = line[index]
+                if (char == 92 and index + 3 < length and line[index + 1] == ord("x")
+                        and line[index + 2] in _HEX and line[index + 3] in _HEX):
+                    current.append(int(line[index + 2 : index + 4], 16))
+                    index += 3
+                elif char == 92 and index + 1 < length:
+                    index += 1
+                    current.append(_ESCAPES.get(line[index], line[index]))
+                elif char == 34:
+                    if index + 1 < length and line[index + 1] not in b" \n\r\t\x0b\f":
+                        return None  # closing quote must be followed by a space
+                    in_double = False
+                    index += 1
+                    break
+                else:
+                    current.append(char)
+            elif in_single:
+                if index >= length:
+                    return None
+                char = line[index]
+                if char == 92 and index + 1 < length and line[index + 1] == 39:
+                    index += 1
+                    current.append(39)
+                elif char == 39:
+                    if index + 1 < length and line[index + 1] not in b" \n\r\t\x0b\f":
+                        return None
+                    in_single = False
+                    index += 1
+                    break
+                else:
+                    current.append(char)
+            else:
+                if index >= length:
+                    break
+                char = line[index]
+                if char in b" \n\r\t\x0b\f":
+                    break
+                if char == 34:
+                    in_double = True
+                elif char == 39:
+                    in_single = True
+                else:
+                    current.append(char)
+            index += 1
+        args.append(bytes(current))

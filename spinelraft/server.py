@@ -1,0 +1,145 @@
+"""spinelraft-server: run one node (embedded default: one node, one shard, data under ./data)."""
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+
+from spinelraft import config
+
+log = logging.getLogger("spinelraft")
+
+READY_TIMEOUT_S = 120.0
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="spinelraft-server",
+        description="Run a SpinelRaft node: a Raft-replicated, Redis-compatible data server.",
+        epilog="Flags override the config file. Example: spinelraft-server --port 7000 --data-dir /tmp/n1",
+    )
+    config.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def setup_logging(settings):
+    handler = logging.FileHandler(settings.logfile) if settings.logfile else logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.loglevel.upper())
+    logging.getLogger("pysyncobj").setLevel(logging.WARNING)
+
+
+async def wait_ready(node):
+    started = time.monotonic()
+    log.info("waiting for the Raft group to elect a leader and replay its journal")
+    while not node.is_ready():
+        if time.monotonic() - started > READY_TIMEOUT_S:
+            raise RuntimeError("the Raft group did not become ready in %.0f s" % READY_TIMEOUT_S)
+        await asyncio.sleep(0.01)
+    status = node.group.status()
+    log.info("shard 0 ready in %.2f s: term %d, applied index %d, %d keys",
+             time.monotonic() - started, status["term"], status["last_applied"],
+             sum(len(db) for db in node.group.machine.dbs))
+
+
+async def expire_keys_forever(node, period_s: float = 0.1):
+    """The leader proposes active-expiry entries (the state machine decides which keys go)."""
+    from spinelraft.statemachine.machine import EXPIRE_CYCLE_MAX_KEYS, OP_EXPIRE
+
+    while True:
+        await asyncio.sleep(period_s)
+        group = node.group
+        if not group.is_leader():
+            continue
+        with group.lock:
+            machine = group.machine
+            due = any(db.expiry_index and db.expiry_index[0][0] <= node.proposer.now_ms()
+                      for db in machine.dbs)
+        if due:
+            node.proposer.submit((OP_EXPIRE, 0, EXPIRE_CYCLE_MAX_KEYS), lambda reply: None)
+
+
+async def close_idle_clients_forever(node):
+    while True:
+        await asyncio.sleep(1.0)
+        timeout = node.settings.timeout
+        if timeout <= 0:
+            continue
+        limit = time.monotonic() - timeout
+        for session in list(node.sessions.values()):
+            if session.last_active < limit and session.kill is not None:
+                session.kill()
+
+
+async def serve(settings):
+    from spinelraft.node.metrics import start_metrics
+    from spinelraft.node.node import Node
+    from spinelraft.resp.connection import RespConnection
+
+    loop = asyncio.get_running_loop()
+    os.makedirs(settings.data_dir, exist_ok=True)
+    node = Node(settings, loop)
+    node.start()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await wait_ready(node)
+        server = await loop.create_server(lambda: RespConnection(node), settings.host, settings.port,
+                                          reuse_address=True, backlog=1024)
+        if settings.metrics_port:
+            start_metrics(node, settings.host, settings.metrics_port)
+        tasks = [loop.create_task(expire_keys_forever(node)),
+                 loop.create_task(close_idle_clients_forever(node))]
+        log.info("ready to accept connections: RESP on %s:%d, metrics on %s, raft on %s, data in %s",
+                 settings.host, settings.port,
+                 "%s:%d" % (settings.host, settings.metrics_port) if settings.metrics_port else "off",
+                 settings.raft_address, os.path.abspath(settings.data_dir))
+        print("spinelraft-server ready on %s:%d" % (settings.host, settings.port), flush=True)
+        await stop.wait()
+        log.info("shutting down")
+        server.close()
+        for task in tasks:
+            task.cancel()
+    finally:
+        node.stop()
+        log.info("stopped")
+
+
+def main(argv=None):
+    arguments = parse_args(argv)
+    try:
+        settings = config.load(arguments.config, config.overrides_from(arguments))
+    except config.ConfigError as error:
+        print("spinelraft-server: %s" % error, file=sys.stderr)
+        return 2
+    setup_logging(settings)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    try:
+        asyncio.run(serve(settings))
+    except OSError as error:
+        print("spinelraft-server: cannot listen on %s:%d (RESP) or %s (metrics): %s"
+              % (settings.host, settings.port, settings.metrics_port, error.strerror or error),
+              file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - one clear line, never a traceback
+        message = str(error)
+        if "BindError" in message:
+            message = "cannot bind the Raft port %s (address in use?)" % settings.raft_address
+        print("spinelraft-server: %s" % message, file=sys.stderr)
+        log.debug("start-up failure", exc_info=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
