@@ -1,7 +1,9 @@
 """Command families. Importing this package registers every data command in the table."""
 from spinelraft.statemachine.commands import (  # noqa: F401  (imported for registration)
+    hashes,
     keys,
     lists,
     strings,
     server,
+    sets,
 )
