@@ -2,7 +2,7 @@
 from spinelraft import errors
 from spinelraft.command_table import command
 from spinelraft.errors import CommandError
-from spinelraft.replies import OK
+from spinelraft.replies import OK, Map
 from spinelraft.statemachine.args import (
     INT64_MAX,
     INT64_MIN,
@@ -263,3 +263,176 @@ def append(ctx, args):
         raise CommandError(errors.STRING_TOO_LONG)
     ctx.set(args[0], result, keep_ttl=True)
     return len(result)
+
+
+# -- ranges ------------------------------------------------------------------------------------
+def _get_range(ctx, args):
+    start = parse_int(args[1])
+    end = parse_int(args[2])
+    value = get_string(ctx, args[0])
+    if value is None:
+        return b""
+    length = len(value)
+    if start < 0 and end < 0 and start > end:
+        return b""
+    if start < 0:
+        start += length
+    if end < 0:
+        end += length
+    start = max(start, 0)
+    end = min(max(end, 0), length - 1)
+    if start > end:
+        return b""
+    return value[start : end + 1]
+
+
+@command("getrange", 4, "readonly", keys=(1, 1, 1), group="string")
+def getrange(ctx, args):
+    """A substring of the string at key (inclusive indexes, negative ones count from the end)."""
+    return _get_range(ctx, args)
+
+
+@command("substr", 4, "readonly", keys=(1, 1, 1), group="string")
+def substr(ctx, args):
+    """A substring of the string at key (the old name of GETRANGE)."""
+    return _get_range(ctx, args)
+
+
+@command("setrange", 4, "write denyoom", keys=(1, 1, 1), group="string")
+def setrange(ctx, args):
+    """Overwrite part of a string at an offset, zero-padding it if needed."""
+    key, patch = args[0], args[2]
+    offset = parse_int(args[1])
+    if offset < 0:
+        raise CommandError(errors.OFFSET_OUT_OF_RANGE)
+    current = get_string(ctx, key)
+    if not patch:  # writing nothing never creates nor grows the key
+        return 0 if current is None else len(current)
+    if offset + len(patch) > MAX_STRING_BYTES:
+        raise CommandError(errors.STRING_TOO_LONG)
+    current = current or b""
+    if offset > len(current):
+        current += bytes(offset - len(current))
+    result = current[:offset] + patch + current[offset + len(patch) :]
+    ctx.set(key, result, keep_ttl=True)
+    return len(result)
+
+
+# -- LCS ---------------------------------------------------------------------------------------
+def _match_masks(text: bytes) -> dict:
+    """byte -> int whose bit j is set where text[j] is that byte."""
+    masks = {}
+    reversed_text = text[::-1]  # int(..., 2) reads the most significant bit first
+    for byte in dict.fromkeys(text):
+        table = bytearray(b"0" * 256)
+        table[byte] = ord("1")
+        masks[byte] = int(reversed_text.translate(table), 2)
+    return masks
+
+
+def _lcs_rows(a: bytes, b: bytes, keep_rows: bool):
+    """The LCS length of a and b, and (if asked) every row of the LCS table, bit-parallel.
+
+    Row i is Allison-Dix's bit vector over b: bit j is 0 exactly when
+    LCS(a[:i], b[:j+1]) = LCS(a[:i], b[:j]) + 1. A row is kept as little-endian bytes.
+    """
+    full = (1 << len(b)) - 1
+    width = (len(b) + 7) // 8
+    masks = _match_masks(b)
+    row = full
+    rows = [row.to_bytes(width, "little")] if keep_rows else None
+    for byte in a:
+        matches = row & masks.get(byte, 0)
+        row = ((row + matches) | (row - matches)) & full
+        if keep_rows:
+            rows.append(row.to_bytes(width, "little"))
+    return len(b) - row.bit_count(), rows
+
+
+def _lcs_walk(a: bytes, b: bytes, rows, min_match_len: int, with_match_len: bool):
+    """Walk the table back from its end exactly as Redis does: (LCS bytes, matched ranges)."""
+    unset = len(a)
+    a_start, a_end, b_start, b_end = unset, 0, 0, 0
+    common = bytearray()
+    ranges = []
+    i, j = len(a), len(b)
+    while i > 0 and j > 0:
+        emit = False
+        if a[i - 1] == b[j - 1]:
+            common.append(a[i - 1])
+            if a_start == unset:
+                a_start, a_end, b_start, b_end = i - 1, i - 1, j - 1, j - 1
+            elif a_start == i and b_start == j:
+                a_start -= 1  # the match extends the current range backwards
+                b_start -= 1
+            else:
+                emit = True
+            if a_start == 0 or b_start == 0:
+                emit = True
+            i -= 1
+            j -= 1
+        else:
+            # Redis goes up when LCS(i-1, j) > LCS(i, j-1), which holds exactly when
+            # LCS(i, j-1) < LCS(i, j), i.e. when bit j-1 of row i is clear.
+            row = rows[i]
+            if not (row[(j - 1) >> 3] >> ((j - 1) & 7)) & 1:
+                i -= 1
+            else:
+                j -= 1
+            if a_start != unset:
+                emit = True
+        if emit:
+            match_len = a_end - a_start + 1
+            if min_match_len == 0 or match_len >= min_match_len:
+                entry = [[a_start, a_end], [b_start, b_end]]
+                if with_match_len:
+                    entry.append(match_len)
+                ranges.append(entry)
+            a_start = unset
+    common.reverse()
+    return bytes(common), ranges
+
+
+def _parse_lcs_options(args):
+    """[LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN] -> (len, idx, min_match_len, withmatchlen)."""
+    want_len = want_idx = with_match_len = False
+    min_match_len = 0
+    index = 0
+    while index < len(args):
+        option = args[index].upper()
+        if option == b"IDX":
+            want_idx = True
+        elif option == b"LEN":
+            want_len = True
+        elif option == b"WITHMATCHLEN":
+            with_match_len = True
+        elif option == b"MINMATCHLEN" and index + 1 < len(args):
+            min_match_len = max(parse_int(args[index + 1]), 0)
+            index += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+        index += 1
+    if want_idx and want_len:
+        raise CommandError(errors.LCS_LEN_AND_IDX)
+    return want_len, want_idx, min_match_len, with_match_len
+
+
+@command("lcs", -3, "readonly", keys=(1, 2, 1), group="string")
+def lcs(ctx, args):
+    """Longest common subsequence of two strings: the string, LEN, or IDX ranges."""
+    a, b = ctx.get(args[0]), ctx.get(args[1])
+    if (a is not None and type(a) is not bytes) or (b is not None and type(b) is not bytes):
+        raise CommandError(errors.LCS_NOT_STRINGS)
+    a, b = a or b"", b or b""
+    want_len, want_idx, min_match_len, with_match_len = _parse_lcs_options(args[2:])
+    # Redis refuses when its table of 32-bit cells would exceed proto-max-bulk-len.
+    if (len(a) + 1) * (len(b) + 1) * 4 > MAX_STRING_BYTES:
+        raise CommandError(errors.LCS_TOO_MUCH_MEMORY)
+    if want_len:
+        shorter, longer = sorted((a, b), key=len)  # the length is symmetric: loop less
+        return _lcs_rows(shorter, longer, keep_rows=False)[0]
+    length, rows = _lcs_rows(a, b, keep_rows=True)
+    common, ranges = _lcs_walk(a, b, rows, min_match_len, with_match_len)
+    if want_idx:
+        return Map([(b"matches", ranges), (b"len", length)])
+    return common
