@@ -22,13 +22,11 @@ def element_hash(element: bytes) -> int:
 def parse_cursor(raw: bytes) -> int:
     cursor = to_int(raw)
     if cursor is None:
-        # Redis parses the cursor as unsigned 64-bit; anything else is an invalid cursor.
+        # Redis parses the cursor with strtoull: any 64-bit unsigned value is a cursor.
         if raw.isdigit() and int(raw) < (1 << 64):
             return int(raw) & CURSOR_MAX
         raise CommandError(errors.INVALID_CURSOR)
-    if cursor < 0:
-        raise CommandError(errors.INVALID_CURSOR)
-    return cursor
+    return (cursor % (1 << 64)) & CURSOR_MAX  # strtoull wraps negatives, as Redis accepts -1
 
 
 def parse_scan_options(args, allow_type: bool = False, allow_novalues: bool = False):

@@ -34,6 +34,8 @@ class ZSetValue:
         return len(self.scores)
 
     def add(self, member: bytes, score: float):
+        assert score == score, "a NaN score reached a sorted set"
+        score += 0.0  # -0.0 becomes 0.0, as Redis's small (listpack) encoding stores it
         old = self.scores.get(member)
         if old is not None:
             if old == score:
@@ -54,6 +56,25 @@ class ZSetValue:
         if score is None:
             return None
         return self.ordered.index((score, member))
+
+    def delete_range(self, start: int, end: int) -> int:
+        """Remove the members at ranks [start, end); returns how many went."""
+        if start >= end:
+            return 0
+        for _, member in self.ordered.islice(start, end):
+            del self.scores[member]
+        del self.ordered[start:end]
+        return end - start
+
+    def pop_at(self, index: int):
+        """Remove and return (score, member) at rank `index` (0 lowest, -1 highest)."""
+        score, member = self.ordered.pop(index)
+        del self.scores[member]
+        return score, member
+
+    def uniform_score(self) -> bool:
+        """True when every member has the same score (lex order is then rank order)."""
+        return len(self.ordered) > 0 and self.ordered[0][0] == self.ordered[-1][0]
 
     def copy(self):
         clone = ZSetValue()
@@ -107,8 +128,7 @@ def encoding_name(value) -> bytes:
             return b"int"
         return b"embstr" if len(value) <= 44 else b"raw"
     if kind is deque:
-        small = len(value) <= 128 and all(len(item) <= 64 for item in value)
-        return b"listpack" if small else b"quicklist"
+        return b"quicklist"  # Redis 7.0 reports quicklist for every list (listpack came in 7.2)
     if kind is HashValue:
         small = len(value) <= 128 and all(len(k) <= 64 and len(v) <= 64 for k, v in value.items())
         return b"listpack" if small else b"hashtable"
