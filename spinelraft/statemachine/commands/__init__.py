@@ -5,6 +5,7 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     keys,
     lists,
     strings,
+    zsets,
     server,
     sets,
 )
