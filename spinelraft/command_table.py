@@ -77,6 +77,8 @@ class CommandSpec:
         """Positions of key arguments in argv (argv[0] is the command name)."""
         if self.keys_fn is not None:
             return self.keys_fn(argv)
+        if self.last_key == 1 and self.first_key == 1:  # most commands: one key at argv[1]
+            return [1] if len(argv) > 1 else []
         if self.first_key <= 0:
             return []
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key

@@ -118,6 +118,9 @@ def main(argv=None):
         print("spinelraft-server: %s" % error, file=sys.stderr)
         return 2
     setup_logging(settings)
+    # The asyncio thread and the Raft tick thread share the GIL; with the default 5 ms switch
+    # interval a busy front end holds the tick thread (and every commit) back for milliseconds.
+    sys.setswitchinterval(float(os.environ.get("SPINELRAFT_SWITCH_INTERVAL_S", "0.0005")))
     try:
         import uvloop
 

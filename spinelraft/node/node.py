@@ -58,7 +58,8 @@ class Node:
             compaction_min_entries=settings.snapshot_min_entries,
             compaction_min_time_s=settings.snapshot_min_time,
         )
-        self.proposer = Proposer(self.group, loop)
+        self.pending_drains = []  # connections with replies resolved by the last entry
+        self.proposer = Proposer(self.group, loop, after_complete=self.run_drains)
         self.sessions = {}  # id -> Session
         self.stats = {}  # command name -> CommandStats
         self.slowlog = SlowLog(settings)
@@ -71,6 +72,11 @@ class Node:
 
     def start(self):
         self.group.start()
+
+    def run_drains(self):
+        drains, self.pending_drains = self.pending_drains, []
+        for drain in drains:
+            drain()
 
     def stop(self):
         self.group.stop()
@@ -113,7 +119,7 @@ class Node:
 
     def propose(self, session, op, spec, started, argv):
         slot = Slot(spec=spec, started=started, argv=argv)
-        size = sum(len(part) for part in argv) + 16 if argv else 64
+        size = sum(map(len, argv)) + 16 if argv else 64
         if not self.proposer.submit(op, slot.resolve, size):
             return ErrorReply(errors.OOM_BACKLOG)
         return slot

@@ -137,14 +137,21 @@ class ShardGroup(SyncObj):
                 self._sync_journal()
 
     def _sync_journal(self):
-        journal = self._SyncObj__raftLog
         index = self.last_log_index()
-        flush = getattr(journal, "flush", None)
-        if flush is not None:
-            flush()  # msync of the mmap'd journal: the entry is on disk before it counts
+        descriptor = self._journal_descriptor()
+        if descriptor is not None:
+            # fdatasync on the journal's file flushes its mmap'd pages too (one page cache), and
+            # unlike mmap.flush() it releases the GIL while the disk works.
+            os.fdatasync(descriptor)
             self.fsync_count += 1
         self._synced_log_index = index
         self._last_fsync = time.monotonic()
+
+    def _journal_descriptor(self):
+        """The journal file's descriptor (pysyncobj reopens the file when it grows)."""
+        resizable = getattr(self._SyncObj__raftLog, "_FileJournal__journalFile", None)
+        handle = getattr(resizable, "_ResizableFile__f", None)
+        return None if handle is None or handle.closed else handle.fileno()
 
     # -- status ---------------------------------------------------------------------------------
     def is_leader(self) -> bool:

@@ -25,11 +25,12 @@ QUEUE_FULL = 1
 
 
 class Proposer:
-    def __init__(self, group, loop, max_inflight: int = 2, max_ops: int = 1000,
-                 max_bytes: int = 256 * 1024, max_pending: int = 100_000):
+    def __init__(self, group, loop, max_inflight: int = 4, max_ops: int = 1000,
+                 max_bytes: int = 256 * 1024, max_pending: int = 100_000, after_complete=None):
         assert 1 <= max_inflight <= 16 and max_ops >= 1 and max_pending >= max_ops
         self.group = group
         self.loop = loop
+        self.after_complete = after_complete  # runs once after each entry's sinks
         self.max_inflight = max_inflight
         self.max_ops = max_ops
         self.max_bytes = max_bytes
@@ -120,6 +121,8 @@ class Proposer:
             log.warning("entry of %d ops failed: %s", len(sinks), describe_failure(error))
             for sink in sinks:
                 sink(reply)
+        if self.after_complete is not None:
+            self.after_complete()
         if self.pending or self.barrier_waiters:
             self._flush()
 

@@ -34,6 +34,7 @@ class RespConnection(asyncio.Protocol):
         self.reading_paused = False
         self.writing_paused = False
         self.closed = False
+        self.drain_scheduled = False
 
     # -- asyncio callbacks --------------------------------------------------------------------------
     def connection_made(self, transport):
@@ -94,7 +95,7 @@ class RespConnection(asyncio.Protocol):
             if reply.ready:
                 reply = reply.reply
             else:
-                reply.on_ready = self._drain
+                reply.on_ready = self._request_drain
                 queue.append(reply)
                 return
         if queue:
@@ -104,7 +105,18 @@ class RespConnection(asyncio.Protocol):
         else:
             out.append(encode(reply, self.session.protocol))
 
+    def _request_drain(self):
+        """A slot resolved: drain once after the whole batch of resolutions (one write per
+        connection per Raft entry, not one per reply)."""
+        if not self.drain_scheduled:
+            self.drain_scheduled = True
+            node = self.node
+            if not node.pending_drains:  # resolved outside the proposer: still drain soon
+                node.loop.call_soon(node.run_drains)
+            node.pending_drains.append(self._drain)
+
     def _drain(self):
+        self.drain_scheduled = False
         queue = self.queue
         out = []
         node = self.node
@@ -118,7 +130,7 @@ class RespConnection(asyncio.Protocol):
                 self.deferred -= 1
                 result = action()
                 if type(result) is Slot and not result.ready:
-                    result.on_ready = self._drain
+                    result.on_ready = self._request_drain
                     queue[0] = result
                     continue
                 slot.resolve(result.reply if type(result) is Slot else result)

@@ -18,6 +18,13 @@ _SMALL_INTS = [b":%d\r\n" % number for number in range(-1, 1024)]
 
 
 def encode(reply, protocol: int = 2) -> bytes:
+    kind = type(reply)
+    if kind is Simple and reply.text == "OK":  # the hot cases, without building a list
+        return _OK
+    if kind is bytes:
+        return b"$%d\r\n%s\r\n" % (len(reply), reply)
+    if kind is int and -1 <= reply < 1023:
+        return _SMALL_INTS[reply + 1]
     out = []
     _encode(reply, protocol, out)
     return b"".join(out)

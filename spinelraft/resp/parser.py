@@ -119,13 +119,13 @@ class RequestParser:
 
 
 def _parse_length(buffer, start: int, end: int):
-    text = bytes(buffer[start:end])
-    if not text or len(text) > 20:
+    if end <= start or end - start > 20:
         return None
-    try:
-        return int(text)
-    except ValueError:
-        return None
+    digits = buffer[start:end]
+    # int() alone would also accept spaces, '+' and '_'; Redis accepts digits and a '-' only.
+    if digits.isdigit() or (digits[:1] == b"-" and digits[1:].isdigit()):
+        return int(digits)
+    return None
 
 
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
