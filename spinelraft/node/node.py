@@ -7,16 +7,17 @@ import bisect
 import logging
 import random
 import time
+from functools import partial
 
 import spinelraft.node.commands  # noqa: F401  (registers connection and server commands)
 import spinelraft.statemachine.commands  # noqa: F401  (registers data commands)
 from spinelraft import errors
-from spinelraft.command_table import COMMANDS, NOAUTH, lookup
+from spinelraft.command_table import COMMANDS, NO_MULTI, NOAUTH, lookup
 from spinelraft.node.session import Slot
 from spinelraft.node.slowlog import SlowLog
 from spinelraft.raft.group import ShardGroup
 from spinelraft.raft.proposer import Proposer
-from spinelraft.replies import QUEUED, ErrorReply
+from spinelraft.replies import OK, QUEUED, ErrorReply
 from spinelraft.statemachine.machine import OP_COMMAND, OP_EXEC
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Node:
         self.last_save_time = int(self.started_at)
 
     def start(self):
-        self.group.start()
+        self.group.start(self.loop)
 
     def run_drains(self):
         drains, self.pending_drains = self.pending_drains, []
@@ -96,8 +97,10 @@ class Node:
         if not session.authenticated and NOAUTH not in spec.flags:
             return self._refuse(session, errors.NOAUTH)
         if not spec.check_arity(len(argv)):
-            return self._refuse(session, errors.wrong_arity(spec.name))
+            return self._refuse(session, errors.wrong_arity(spec.name), spec)
         if session.multi is not None and spec.name.encode() not in MULTI_CONTROL:
+            if NO_MULTI in spec.flags:
+                return self._refuse(session, "ERR Command not allowed inside a transaction", spec)
             session.multi.append(argv)
             return QUEUED
         if spec.kind == "server":
@@ -107,13 +110,20 @@ class Node:
             return reply
         if spec.is_write:
             return self.propose(session, (OP_COMMAND, session.db, argv), spec, started, argv)
+        if self.needs_read_barrier(session):
+            return self.read_after_barrier(session.db, argv, spec, started)
         reply = self.read(session.db, argv)
         self.record(spec, started, reply, argv, session)
         return reply
 
-    def _refuse(self, session, message):
+    def _refuse(self, session, message, spec=None):
         if session.multi is not None:
             session.multi_error = True
+            if spec is not None and spec.name == "exec":  # Redis: a refused EXEC ends MULTI
+                session.multi = None
+                session.multi_error = False
+                session.watches = {}
+                message = "EXECABORT Transaction discarded because of: " + message.removeprefix("ERR ")
         self.count_error(message)
         return ErrorReply(message)
 
@@ -124,6 +134,23 @@ class Node:
             return ErrorReply(errors.OOM_BACKLOG)
         return slot
 
+    def needs_read_barrier(self, session) -> bool:
+        """Alone in its group, the leader has applied every acknowledged write and no other
+        leader can exist, so its local state is linearizable. With peers, a read waits for a
+        no-op entry proposed after it arrived (shared by every read waiting at that moment),
+        unless the connection asked for stale reads (READONLY)."""
+        return bool(self.group.otherNodes) and not session.readonly \
+            and not self.settings.unsafe_stale_reads
+
+    def read_after_barrier(self, db_index: int, argv, spec, started):
+        slot = Slot(spec=spec, started=started, argv=argv)
+
+        def after_barrier(error):
+            slot.resolve(error if error is not None else self.read(db_index, argv))
+
+        self.proposer.barrier(after_barrier)
+        return slot
+
     def read(self, db_index: int, argv):
         group = self.group
         with group.lock:
@@ -131,12 +158,37 @@ class Node:
                                       random.getrandbits(64))
 
     def execute_multi(self, session):
-        """EXEC: the queued commands travel as one entry with the WATCHed versions."""
+        """EXEC: the queued data commands (and SELECTs) travel as one entry with the WATCHed
+        versions. Queued node commands (PING, ECHO, CLIENT, INFO...) touch no keys: they run
+        once the entry is applied, and their replies take their places in the EXEC reply."""
         queued, session.multi = session.multi, None
         watches = [(db, key, version) for (db, key), version in session.watches.items()]
         session.watches = {}
-        op = (OP_EXEC, session.db, watches, queued)
-        return self.propose(session, op, COMMANDS[b"exec"], time.perf_counter(), None)
+        in_entry = [argv for argv in queued if not _runs_in_node(argv)]
+        op = (OP_EXEC, session.db, watches, in_entry)
+        slot = Slot(spec=COMMANDS[b"exec"], started=time.perf_counter())
+        finish = partial(self._finish_exec, session, queued, slot.resolve)
+        size = sum(len(part) for argv in in_entry for part in argv) + 64
+        if not self.proposer.submit(op, finish, size):
+            return ErrorReply(errors.OOM_BACKLOG)
+        return slot
+
+    @staticmethod
+    def _finish_exec(session, queued, resolve, replies):
+        if type(replies) is not list:  # nil (a WATCHed key changed) or an error for the entry
+            resolve(replies)
+            return
+        from_entry = iter(replies)
+        merged = []
+        for argv in queued:
+            if _runs_in_node(argv):
+                merged.append(lookup(argv[0]).handler(session, argv[1:]))
+                continue
+            reply = next(from_entry)
+            if argv[0].lower() == b"select" and reply is OK:
+                session.db = int(argv[1])  # SELECT inside MULTI outlives the EXEC, as in Redis
+            merged.append(reply)
+        resolve(merged)
 
     def key_version(self, db_index: int, key: bytes) -> int:
         with self.group.lock:
@@ -159,3 +211,9 @@ class Node:
         self.total_errors += 1
         prefix = message.split(" ", 1)[0]
         self.error_counts[prefix] = self.error_counts.get(prefix, 0) + 1
+
+
+def _runs_in_node(argv) -> bool:
+    """A queued command that the node runs itself at EXEC (SELECT goes into the entry)."""
+    spec = lookup(argv[0])
+    return spec.kind == "server" and spec.name != "select"

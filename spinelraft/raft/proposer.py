@@ -89,6 +89,8 @@ class Proposer:
             if len(self.batch_sizes) < 4096:
                 self.batch_sizes.append(len(ops))
             self.group.apply_entry(entry, callback=self._callback_for(sinks))
+        if self.group.inline_loop is not None and self.inflight:
+            self.group.tick_inline()
 
     def _take_batch(self) -> list:
         size = 0
@@ -105,6 +107,11 @@ class Proposer:
 
     def _callback_for(self, sinks):
         loop = self.loop
+        if self.group.inline_loop is not None:  # applied on this very loop: no thread crossing
+            def on_applied_inline(result, error):
+                loop.call_soon(self._complete, sinks, result, error)
+
+            return on_applied_inline
 
         def on_applied(result, error):  # pysyncobj's tick thread
             loop.call_soon_threadsafe(self._complete, sinks, result, error)
