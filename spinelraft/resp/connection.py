@@ -72,10 +72,16 @@ class RespConnection(asyncio.Protocol):
         parser.feed(data)
         self.session.last_active = time.monotonic()
         out = []
-        for argv in parser.commands():
-            self._handle(argv, out)
-            if self.session.closing:
+        session = self.session
+        while not session.closing:
+            parser.unauthenticated = not session.authenticated
+            batch = parser.commands()  # one command at a time until AUTH succeeds
+            if not batch:
                 break
+            for argv in batch:
+                self._handle(argv, out)
+                if session.closing:
+                    break
         if out:
             self.transport.write(b"".join(out))
         if parser.error is not None or self.session.closing:

@@ -5,12 +5,21 @@ modes), with Redis's limits and error texts. A request larger than the limits is
 its payload is buffered, so a 20-byte header can never make the server allocate gigabytes.
 It keeps its place inside a partly received request, so big values arriving in many reads are
 not parsed again each time.
+
+Like Redis 7.0, a multibulk count may be anything up to INT_MAX: nothing is allocated for it in
+advance, arguments are stored as they arrive. Before AUTH, a connection may send at most 10
+arguments and 16 KiB per argument (`unauthenticated` is set by the connection).
 """
+import re
 
 MAX_BULK_BYTES = 512 * 1024 * 1024  # proto-max-bulk-len
-MAX_MULTIBULK_LENGTH = 1024 * 1024
+MAX_MULTIBULK_LENGTH = 2**31 - 1  # INT_MAX, as Redis 7.0
 MAX_INLINE_BYTES = 64 * 1024
+UNAUTHENTICATED_MAX_ARGS = 10
+UNAUTHENTICATED_MAX_BULK = 16 * 1024
 _COMPACT_AT = 64 * 1024
+# Redis string2ll: optional '-', no '+', no leading zeros, no spaces.
+_LENGTH = re.compile(rb"(0|-?[1-9][0-9]*)\Z")
 
 
 class ProtocolError(Exception):
@@ -22,13 +31,14 @@ class ProtocolError(Exception):
 
 
 class RequestParser:
-    __slots__ = ("buffer", "pos", "max_bulk", "error", "_args", "_remaining")
+    __slots__ = ("buffer", "pos", "max_bulk", "error", "unauthenticated", "_args", "_remaining")
 
     def __init__(self, max_bulk: int = MAX_BULK_BYTES):
         self.buffer = bytearray()
         self.pos = 0
         self.max_bulk = max_bulk
         self.error = None  # set once the stream is invalid: the connection must close
+        self.unauthenticated = False  # AUTH is required: small limits, one command per call
         self._args = None  # arguments of a multibulk request received in part
         self._remaining = 0
 
@@ -40,7 +50,9 @@ class RequestParser:
 
     def commands(self) -> list:
         """Every complete command in the buffer. On bad input, returns the commands before it
-        and sets `error` (the text to send before closing); nothing more is parsed after that."""
+        and sets `error` (the text to send before closing); nothing more is parsed after that.
+        While `unauthenticated`, it returns after one command, so that an AUTH is run before the
+        limits are checked for the next request (Redis parses and runs one request at a time)."""
         found = []
         buffer = self.buffer
         while self.pos < len(buffer) and self.error is None:
@@ -56,6 +68,8 @@ class RequestParser:
                 break
             if argv:
                 found.append(argv)
+                if self.unauthenticated:
+                    break
         if self.pos >= _COMPACT_AT or self.pos == len(buffer):
             del buffer[: self.pos]
             self.pos = 0
@@ -72,6 +86,8 @@ class RequestParser:
             count = _parse_length(buffer, self.pos + 1, end)
             if count is None or count > MAX_MULTIBULK_LENGTH:
                 raise ProtocolError("invalid multibulk length")
+            if count > UNAUTHENTICATED_MAX_ARGS and self.unauthenticated:
+                raise ProtocolError("unauthenticated multibulk length")
             self.pos = end + 2
             if count <= 0:
                 return []
@@ -92,6 +108,8 @@ class RequestParser:
             length = _parse_length(buffer, start + 1, end)
             if length is None or length < 0 or length > self.max_bulk:
                 raise ProtocolError("invalid bulk length")
+            if length > UNAUTHENTICATED_MAX_BULK and self.unauthenticated:
+                raise ProtocolError("unauthenticated bulk length")
             data_end = end + 2 + length
             if data_end + 2 > len(buffer):
                 return None
@@ -121,11 +139,10 @@ class RequestParser:
 def _parse_length(buffer, start: int, end: int):
     if end <= start or end - start > 20:
         return None
-    digits = buffer[start:end]
-    # int() alone would also accept spaces, '+' and '_'; Redis accepts digits and a '-' only.
-    if digits.isdigit() or (digits[:1] == b"-" and digits[1:].isdigit()):
-        return int(digits)
-    return None
+    # int() alone would also accept spaces, '+', '_' and leading zeros; string2ll does not.
+    if _LENGTH.match(buffer, start, end) is None:
+        return None
+    return int(buffer[start:end])
 
 
 _ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
