@@ -54,7 +54,7 @@ AUTH_NOT_CONFIGURED = (
 )
 NOAUTH_HELLO = (
     "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-    "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+    "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
     "select the RESP protocol version at the same time"
 )
 NOPROTO = "NOPROTO unsupported protocol version"

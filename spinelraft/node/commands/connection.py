@@ -104,7 +104,7 @@ def hello(session, args):
                 return ErrorReply(errors.CLIENT_NAME_SPACES)
             index += 2
         else:
-            return ErrorReply("ERR Syntax error in HELLO option '%s'" % option.decode("utf-8", "replace"))
+            return ErrorReply("ERR Syntax error in HELLO option '%s'" % args[index].decode("utf-8", "replace"))
     if not session.authenticated:
         return ErrorReply(errors.NOAUTH_HELLO)
     if name is not None:
@@ -258,14 +258,14 @@ def _client_kill(session, args):
         victims = [s for s in sessions.values() if s.address == target]
         if not victims:
             return ErrorReply(errors.NO_SUCH_CLIENT)
-        _kill(victims)
+        _kill(session, victims)
         return OK
     if len(args) % 2:
         return ErrorReply(errors.SYNTAX)
     victims = _filter_kill(session, args)
     if isinstance(victims, ErrorReply):
         return victims
-    _kill(victims)
+    _kill(session, victims)
     return len(victims)
 
 
@@ -299,9 +299,11 @@ def _filter_kill(session, args):
     return candidates
 
 
-def _kill(victims):
+def _kill(session, victims):
     for victim in victims:
-        if victim.kill is not None:
+        if victim is session:
+            session.closing = True  # killing itself: the reply is sent, then the connection closes
+        elif victim.kill is not None:
             victim.kill()
 
 
