@@ -6,6 +6,30 @@ from spinelraft.replies import ErrorReply, Map, SetReply, Simple
 from spinelraft.statemachine.glob import match
 
 
+# The order in which Redis prints flags and ACL categories (its bit order), not alphabetical.
+FLAG_ORDER = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
+              "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
+              "may_replicate", "sentinel", "only_sentinel", "no_mandatory_keys", "protected",
+              "module_getkeys", "module_no_cluster", "no_async_loading", "no_multi",
+              "movablekeys", "allow_busy")
+CATEGORY_ORDER = ("@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash",
+                  "@string", "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin",
+                  "@fast", "@slow", "@blocking", "@dangerous", "@connection", "@transaction",
+                  "@scripting")
+
+
+def _in_redis_order(names, order) -> list:
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(names, key=lambda name: (rank.get(name, len(order)), name))
+
+
+def _flags(spec) -> list:
+    flags = set(spec.flags)
+    if spec.keys_fn is not None:
+        flags.add("movablekeys")
+    return _in_redis_order(flags, FLAG_ORDER)
+
+
 def _key_specs(spec) -> list:
     if spec.keys_fn is not None:
         return [Map([
@@ -17,7 +41,7 @@ def _key_specs(spec) -> list:
         return []
     last = spec.last_key - spec.first_key if spec.last_key >= 0 else spec.last_key
     return [Map([
-        (b"flags", [Simple("RW" if spec.is_write else "RO"), Simple("UPDATE" if spec.is_write else "ACCESS")]),
+        (b"flags", [Simple("RW" if spec.is_write else "RO"), Simple("update" if spec.is_write else "access")]),
         (b"begin_search", Map([(b"type", b"index"), (b"spec", Map([(b"index", spec.first_key)]))])),
         (b"find_keys", Map([(b"type", b"range"), (b"spec", Map([
             (b"lastkey", last), (b"keystep", spec.key_step), (b"limit", 0)]))])),
@@ -28,11 +52,11 @@ def command_info(spec) -> list:
     return [
         spec.name.encode(),
         spec.arity,
-        SetReply(Simple(flag) for flag in sorted(spec.flags)),
+        SetReply(Simple(flag) for flag in _flags(spec)),
         spec.first_key,
         spec.last_key,
         spec.key_step,
-        SetReply(Simple(category) for category in spec.acl_categories),
+        SetReply(Simple(category) for category in _in_redis_order(spec.acl_categories, CATEGORY_ORDER)),
         [],
         _key_specs(spec),
         [],
@@ -83,11 +107,13 @@ def _getkeys(session, args):
     spec = lookup(args[0])
     if spec is None:
         return ErrorReply("ERR Invalid command specified")
+    if spec.first_key <= 0 and spec.keys_fn is None:
+        return ErrorReply("ERR The command has no key arguments")
     if not spec.check_arity(len(args)):
         return ErrorReply("ERR Invalid number of arguments specified for command")
     keys = spec.keys(list(args))
     if not keys:
-        return ErrorReply("ERR The command has no key arguments")
+        return ErrorReply("ERR Invalid arguments specified for command")
     return keys
 
 
@@ -104,7 +130,7 @@ COMMAND_SUBCOMMANDS = {
     b"info": (-2, _info),
     b"docs": (-2, _docs),
     b"list": (-2, _list),
-    b"getkeys": (-3, _getkeys),
+    b"getkeys": (-4, _getkeys),
     b"help": (2, _help),
 }
 
