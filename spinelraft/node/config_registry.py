@@ -1,5 +1,6 @@
 """CONFIG GET / SET / REWRITE over the Settings object: which names exist, which can change."""
 import logging
+import re
 
 from spinelraft import config as config_module
 from spinelraft import errors
@@ -8,31 +9,38 @@ from spinelraft.statemachine.glob import match
 
 log = logging.getLogger(__name__)
 
-# name -> (Settings attribute or None for a fixed value, fixed value, mutable)
+INT64_MAX = 2**63 - 1
+_INT_RE = re.compile(r"(0|-?[1-9][0-9]*)\Z")
+_MEMORY_RE = re.compile(r"(0|[1-9][0-9]*)(b|k|kb|m|mb|g|gb)?\Z", re.IGNORECASE)
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
+                 "g": 1000**3, "gb": 1024**3}
+
+# name -> (Settings attribute or None for a fixed value, fixed value, mutable, value rule)
+# Rules: ("enum", choices), ("int", low, high), ("memory", low, high), ("string",).
 CONFIG_PARAMETERS = {
-    "bind": ("host", None, False),
-    "port": ("port", None, False),
-    "dir": ("data_dir", None, False),
-    "databases": ("databases", None, False),
-    "appendfsync": ("appendfsync", None, True),
-    "requirepass": ("requirepass", None, True),
-    "maxclients": ("maxclients", None, True),
-    "timeout": ("timeout", None, True),
-    "proto-max-bulk-len": ("proto_max_bulk_len", None, True),
-    "slowlog-log-slower-than": ("slowlog_log_slower_than", None, True),
-    "slowlog-max-len": ("slowlog_max_len", None, True),
-    "loglevel": ("loglevel", None, True),
-    "logfile": ("logfile", None, False),
-    "appendonly": (None, "yes", False),
-    "save": (None, "", False),
-    "maxmemory": (None, "0", False),
-    "maxmemory-policy": (None, "noeviction", False),
-    "cluster-enabled": (None, "no", False),
+    "bind": ("host", None, False, ("string",)),
+    "port": ("port", None, False, ("int", 0, 65535)),
+    "dir": ("data_dir", None, False, ("string",)),
+    "databases": ("databases", None, False, ("int", 1, 256)),
+    "appendfsync": ("appendfsync", None, True, ("enum", ("everysec", "always", "no"))),
+    "requirepass": ("requirepass", None, True, ("string",)),
+    "maxclients": ("maxclients", None, True, ("int", 1, 4294967295)),
+    "timeout": ("timeout", None, True, ("int", 0, 2147483647)),
+    "proto-max-bulk-len": ("proto_max_bulk_len", None, True, ("memory", 1024 * 1024, 512 * 1024 * 1024)),
+    "slowlog-log-slower-than": ("slowlog_log_slower_than", None, True, ("int", -1, INT64_MAX)),
+    "slowlog-max-len": ("slowlog_max_len", None, True, ("int", 0, INT64_MAX)),
+    "loglevel": ("loglevel", None, True, ("enum", config_module.LOG_LEVELS)),
+    "logfile": ("logfile", None, False, ("string",)),
+    "appendonly": (None, "yes", False, ("string",)),
+    "save": (None, "", False, ("string",)),
+    "maxmemory": (None, "0", False, ("string",)),
+    "maxmemory-policy": (None, "noeviction", False, ("string",)),
+    "cluster-enabled": (None, "no", False, ("string",)),
 }
 
 
 def _value(node, name) -> bytes:
-    attribute, fixed, _ = CONFIG_PARAMETERS[name]
+    attribute, fixed = CONFIG_PARAMETERS[name][:2]
     if attribute is None:
         return fixed.encode()
     value = getattr(node.settings, attribute)
@@ -49,25 +57,53 @@ def config_get(node, patterns) -> list:
     return found
 
 
+def _failed(name: str, reason: str) -> ErrorReply:
+    return ErrorReply("ERR CONFIG SET failed (possibly related to argument '%s') - %s" % (name, reason))
+
+
+def _parse(rule, text: str):
+    """The value for a rule, or raise ValueError with Redis's reason."""
+    kind = rule[0]
+    if kind == "string":
+        return text
+    if kind == "enum":
+        if text.lower() not in rule[1]:
+            raise ValueError("argument(s) must be one of the following: %s" % ", ".join(rule[1]))
+        return text.lower()
+    if kind == "int":
+        if not _INT_RE.match(text):
+            raise ValueError("argument couldn't be parsed into an integer")
+        number = int(text)
+    else:
+        found = _MEMORY_RE.match(text)
+        if not found:
+            raise ValueError("argument must be a memory value")
+        number = int(found.group(1)) * _MEMORY_UNITS[(found.group(2) or "").lower()]
+    if not rule[1] <= number <= rule[2]:
+        raise ValueError("argument must be between %d and %d inclusive" % (rule[1], rule[2]))
+    return number
+
+
 def config_set(node, args):
-    """All pairs are validated before any is applied, as Redis 7 does."""
-    changes = {}
-    for index in range(0, len(args), 2):
-        name = args[index].decode("utf-8", "replace").lower()
-        entry = CONFIG_PARAMETERS.get(name)
-        if entry is None:
+    """Names are checked first, then values; nothing changes unless all are valid (Redis 7)."""
+    names = [args[index].decode("utf-8", "replace").lower() for index in range(0, len(args), 2)]
+    seen = set()
+    for name in names:
+        if name not in CONFIG_PARAMETERS:
             return ErrorReply("ERR Unknown option or number of arguments for CONFIG SET - '%s'" % name)
-        if not entry[2]:
-            return ErrorReply("ERR CONFIG SET failed (possibly related to argument '%s') - can't set immutable config" % name)
-        changes[entry[0]] = args[index + 1].decode("utf-8", "replace")
-    candidate = config_module.Settings(**{f: getattr(node.settings, f) for f in node.settings.__dataclass_fields__})
-    try:
-        config_module._apply(candidate, {k: v for k, v in changes.items()}, "CONFIG SET")
-        config_module.validate(candidate)
-    except config_module.ConfigError as error:
-        return ErrorReply("ERR CONFIG SET failed - %s" % error)
-    for attribute in changes:
-        setattr(node.settings, attribute, getattr(candidate, attribute))
+        if not CONFIG_PARAMETERS[name][2]:
+            return _failed(name, "can't set immutable config")
+        if name in seen:
+            return _failed(name, "duplicate parameter")
+        seen.add(name)
+    changes = {}
+    for name, raw in zip(names, args[1::2]):
+        try:
+            changes[CONFIG_PARAMETERS[name][0]] = _parse(CONFIG_PARAMETERS[name][3], raw.decode("utf-8", "replace"))
+        except ValueError as reason:
+            return _failed(name, str(reason))
+    for attribute, value in changes.items():
+        setattr(node.settings, attribute, value)
     if "appendfsync" in changes:
         node.group.appendfsync = node.settings.appendfsync
     if "loglevel" in changes:

@@ -30,15 +30,25 @@ def lastsave(session, args):
     return session.node.last_save_time
 
 
+def _compact_now(node):
+    node.group.forceLogCompaction()
+    node.last_save_time = int(time.time())
+
+
 @_server("save", 1, "admin noscript no_multi")
-@_server("bgsave", -1, "admin noscript no_multi")
 def save(session, args):
     """Compact the Raft log into a RocksDB snapshot now (it runs in a forked child)."""
+    _compact_now(session.node)
+    return OK
+
+
+@_server("bgsave", -1, "admin noscript")
+def bgsave(session, args):
+    """Compact the Raft log into a RocksDB snapshot in a forked child."""
     if args and args[0].upper() != b"SCHEDULE":
         return ErrorReply(errors.SYNTAX)
-    session.node.group.forceLogCompaction()
-    session.node.last_save_time = int(time.time())
-    return Simple("Background saving started") if session.last_command.lower() == b"bgsave" else OK
+    _compact_now(session.node)
+    return Simple("Background saving started")
 
 
 # -- SLOWLOG ----------------------------------------------------------------------------------------
@@ -155,11 +165,31 @@ def _section_clients(node):
     ]
 
 
+def _current_rss() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _human(size: int) -> str:
+    for unit, scale in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if size >= scale:
+            return "%.2f%s" % (size / scale, unit)
+    return "%dB" % size
+
+
 def _section_memory(node):
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss = _current_rss()
+    peak = max(rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     return [
+        ("used_memory", rss),  # a Python process: its resident size is the memory it uses
+        ("used_memory_human", _human(rss)),
         ("used_memory_rss", rss),
-        ("used_memory_peak", rss),
+        ("used_memory_rss_human", _human(rss)),
+        ("used_memory_peak", peak),
+        ("used_memory_peak_human", _human(peak)),
         ("maxmemory", 0),
         ("maxmemory_policy", "noeviction"),
     ]
