@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -75,12 +76,42 @@ async def close_idle_clients_forever(node):
                 session.kill()
 
 
+class StartupError(Exception):
+    """A start-up problem the operator can fix: printed as one line, no traceback."""
+
+
+def require_free_port(host: str, port: int, what: str):
+    """Fail before anything starts when a port we are about to bind is taken."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise StartupError("cannot listen on %s:%d (%s): %s"
+                               % (host, port, what, error.strerror or error)) from None
+
+
+async def listen_resp(loop, settings, protocol_factory):
+    """Bind the RESP port now (a busy port is the first thing reported), serve it later."""
+    try:
+        return await loop.create_server(protocol_factory, settings.host, settings.port,
+                                        reuse_address=True, backlog=1024, start_serving=False)
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise StartupError("cannot listen on %s:%d (RESP): %s"
+                           % (settings.host, settings.port, reason)) from None
+
+
 async def serve(settings):
     from spinelraft.node.metrics import start_metrics
     from spinelraft.node.node import Node
     from spinelraft.resp.connection import RespConnection
 
     loop = asyncio.get_running_loop()
+    server = await listen_resp(loop, settings, lambda: RespConnection(node))
+    require_free_port(settings.host, settings.raft_port or settings.port + 100, "Raft")
+    if settings.metrics_port:
+        require_free_port(settings.host, settings.metrics_port, "metrics")
     os.makedirs(settings.data_dir, exist_ok=True)
     node = Node(settings, loop)
     node.start()
@@ -89,8 +120,7 @@ async def serve(settings):
         loop.add_signal_handler(signum, stop.set)
     try:
         await wait_ready(node)
-        server = await loop.create_server(lambda: RespConnection(node), settings.host, settings.port,
-                                          reuse_address=True, backlog=1024)
+        await server.start_serving()
         if settings.metrics_port:
             start_metrics(node, settings.host, settings.metrics_port)
         tasks = [loop.create_task(expire_keys_forever(node)),
@@ -129,6 +159,9 @@ def main(argv=None):
         pass
     try:
         asyncio.run(serve(settings))
+    except StartupError as error:
+        print("spinelraft-server: %s" % error, file=sys.stderr)
+        return 1
     except OSError as error:
         print("spinelraft-server: cannot listen on %s:%d (RESP) or %s (metrics): %s"
               % (settings.host, settings.port, settings.metrics_port, error.strerror or error),
