@@ -57,7 +57,9 @@ class ShardGroup(SyncObj):
             raftMaxTimeout=1.4,
             connectionRetryTime=0.5,
             connectionTimeout=3.5,
-            leaderFallbackTimeout=30.0,
+            # check-quorum: a leader that has not heard from a majority for this long steps
+            # down (pysyncobj's default of 30 s let an isolated leader serve for 30 s)
+            leaderFallbackTimeout=1.0,
             commandsQueueSize=100_000,
             commandsWaitLeader=True,
             journalFile=os.path.join(shard_dir, "raft.journal"),
@@ -80,6 +82,8 @@ class ShardGroup(SyncObj):
         super().__init__(self_address, partners, conf)
         # Runs inside each tick after new commands are appended and before the tick sleeps.
         self.addOnTickCallback(self._after_append)
+        self._held_acks = []
+        self._hold_follower_acks()
         self._stopping = False
         self.inline_loop = None  # set when ticking on the asyncio loop (one-node group)
         self._thread = threading.Thread(target=self._tick_loop, name="raft-shard-%d" % shard_id,
@@ -133,10 +137,37 @@ class ShardGroup(SyncObj):
             self.machine = machine
 
     # -- ticking --------------------------------------------------------------------------------
+    def _hold_follower_acks(self):
+        """A follower acknowledges appended entries (pysyncobj's 'next_node_idx' success reply)
+        from inside message handling, before anything reached the disk. With appendfsync always
+        we hold those replies and send them after the journal is fsynced (_release_acks), so an
+        entry never counts toward a majority on a node that could still lose it."""
+        transport = self._SyncObj__transport
+        send = transport.send
+
+        def send_after_fsync(node, message):
+            if (self.appendfsync == FSYNC_ALWAYS and message.get("type") == "next_node_idx"
+                    and message.get("success")):
+                self._held_acks.append((node, message))
+                return True
+            return send(node, message)
+
+        transport.send = send_after_fsync
+        self._send_now = send
+
+    def _release_acks(self):
+        if not self._held_acks:
+            return
+        self._sync_journal()
+        acks, self._held_acks = self._held_acks, []
+        for node, message in acks:
+            self._send_now(node, message)
+
     def _tick_loop(self):
         while not self._stopping:
             try:
                 self.doTick(IDLE_TICK_S)
+                self._release_acks()
             except Exception:  # keep the group alive; pysyncobj's own thread does the same
                 log.exception("raft tick failed on shard %d", self.shard_id)
                 time.sleep(IDLE_TICK_S)
