@@ -60,7 +60,8 @@ class Node:
             compaction_min_time_s=settings.snapshot_min_time,
         )
         self.pending_drains = []  # connections with replies resolved by the last entry
-        self.proposer = Proposer(self.group, loop, after_complete=self.run_drains)
+        self.proposer = Proposer(self.group, loop, after_complete=self.run_drains,
+                                 node_id=settings.node_id)
         self.sessions = {}  # id -> Session
         self.stats = {}  # command name -> CommandStats
         self.slowlog = SlowLog(settings)

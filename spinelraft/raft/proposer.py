@@ -26,7 +26,8 @@ QUEUE_FULL = 1
 
 class Proposer:
     def __init__(self, group, loop, max_inflight: int = 4, max_ops: int = 1000,
-                 max_bytes: int = 256 * 1024, max_pending: int = 100_000, after_complete=None):
+                 max_bytes: int = 256 * 1024, max_pending: int = 100_000, after_complete=None,
+                 node_id: str = "node"):
         assert 1 <= max_inflight <= 16 and max_ops >= 1 and max_pending >= max_ops
         self.group = group
         self.loop = loop
@@ -40,6 +41,9 @@ class Proposer:
         self.inflight = 0
         self._scheduled = False
         self.clock_skew_ms = 0  # test-only hook (jepsen clock nemesis)
+        # entry ids: unique per proposal across nodes and restarts (at-most-once in the machine)
+        self._entry_prefix = b"%s:%016x:" % (node_id.encode(), random.getrandbits(64))
+        self._entry_counter = 0
         self.entries_proposed = 0
         self.ops_proposed = 0
         self.batch_sizes = []  # recent entry sizes in ops, for metrics (bounded below)
@@ -82,7 +86,9 @@ class Proposer:
             batch = self._take_batch()
             ops = [item[0] for item in batch]
             sinks = [item[1] for item in batch]
-            entry = encode_entry(self.now_ms(), random.getrandbits(64), ops)
+            self._entry_counter += 1
+            entry_id = self._entry_prefix + b"%d" % self._entry_counter
+            entry = encode_entry(self.now_ms(), random.getrandbits(64), ops, entry_id)
             self.inflight += 1
             self.entries_proposed += 1
             self.ops_proposed += len(ops)

@@ -31,9 +31,17 @@ OP_NOOP = 3  # (OP_NOOP, 0, None): a read barrier
 EXPIRE_CYCLE_MAX_KEYS = 200
 
 
-def encode_entry(now_ms: int, seed: int, ops: list) -> bytes:
-    """The log entry format: marshal version 2 (no back-references, so bytes are canonical)."""
-    return marshal.dumps((ENTRY_FORMAT, now_ms, seed, ops), 2)
+RECENT_ENTRY_IDS = 100_000  # how many entry ids are remembered to refuse a replayed proposal
+DUPLICATE_ENTRY = "ERR duplicate request: this entry was already applied"
+
+
+def encode_entry(now_ms: int, seed: int, ops: list, entry_id: bytes = None) -> bytes:
+    """The log entry format: marshal version 2 (no back-references, so bytes are canonical).
+
+    entry_id, when given, is unique per proposal (node, boot, counter): an entry proposed twice
+    (a retry across a leader change) is applied once and the copy is refused.
+    """
+    return marshal.dumps((ENTRY_FORMAT, now_ms, seed, ops, entry_id), 2)
 
 
 def decode_entry(blob: bytes):
@@ -48,11 +56,18 @@ class StateMachine:
         self.dbs = [Database() for _ in range(databases)]
         self.counter = 0  # counts applied writes; the source of WATCH versions
         self.time_ms = 0  # the latest entry time applied; time never runs backwards here
+        self.recent_entry_ids = {}  # insertion ordered: the oldest is evicted first
 
     # -- applying the log ----------------------------------------------------------------------
     def apply_entry(self, blob: bytes) -> list:
         """Apply one log entry; returns one reply per operation, in order."""
-        _, now_ms, seed, ops = decode_entry(blob)
+        _, now_ms, seed, ops, entry_id = decode_entry(blob)
+        if entry_id is not None:
+            if entry_id in self.recent_entry_ids:
+                return [ErrorReply(DUPLICATE_ENTRY)] * len(ops)
+            self.recent_entry_ids[entry_id] = None
+            if len(self.recent_entry_ids) > RECENT_ENTRY_IDS:
+                del self.recent_entry_ids[next(iter(self.recent_entry_ids))]
         if now_ms > self.time_ms:
             self.time_ms = now_ms
         now_ms = self.time_ms

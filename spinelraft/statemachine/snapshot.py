@@ -55,7 +55,8 @@ def encode_value(name: bytes, value, expire_ms, version) -> bytes:
 def iter_records(machine: StateMachine):
     """Yield (record key, record value) in canonical order."""
     floors = [db.version_floor for db in machine.dbs]
-    meta = (SNAPSHOT_FORMAT, len(machine.dbs), machine.counter, machine.time_ms, floors)
+    meta = (SNAPSHOT_FORMAT, len(machine.dbs), machine.counter, machine.time_ms, floors,
+            list(machine.recent_entry_ids))
     yield META_KEY, marshal.dumps(meta, 2)
     for index, db in enumerate(machine.dbs):
         expires = db.expires
@@ -72,11 +73,12 @@ def load_records(records) -> StateMachine:
     machine = None
     for key, blob in records:
         if key == META_KEY:
-            fmt, databases, counter, time_ms, floors = marshal.loads(blob)
+            fmt, databases, counter, time_ms, floors, entry_ids = marshal.loads(blob)
             assert fmt == SNAPSHOT_FORMAT, "unknown snapshot format %r" % (fmt,)
             machine = StateMachine(databases)
             machine.counter = counter
             machine.time_ms = time_ms
+            machine.recent_entry_ids = dict.fromkeys(entry_ids)
             for db, floor in zip(machine.dbs, floors):
                 db.version_floor = floor
             continue
