@@ -22,6 +22,15 @@ log = logging.getLogger(__name__)
 SUCCESS = 0
 MISSING_LEADER = 2
 QUEUE_FULL = 1
+UNKNOWN = 7
+
+
+class InFlight:
+    __slots__ = ("sinks", "started")
+
+    def __init__(self, sinks, started):
+        self.sinks = sinks
+        self.started = started
 
 
 class Proposer:
@@ -39,6 +48,7 @@ class Proposer:
         self.pending = []  # (op, sink, size_bytes)
         self.barrier_waiters = []
         self.inflight = 0
+        self.in_flight = {}  # id -> InFlight, entries proposed and not answered yet
         self._scheduled = False
         self.clock_skew_ms = 0  # test-only hook (jepsen clock nemesis)
         # entry ids: unique per proposal across nodes and restarts (at-most-once in the machine)
@@ -94,7 +104,9 @@ class Proposer:
             self.ops_proposed += len(ops)
             if len(self.batch_sizes) < 4096:
                 self.batch_sizes.append(len(ops))
-            self.group.apply_entry(entry, callback=self._callback_for(sinks))
+            flight = InFlight(sinks, time.monotonic())
+            self.in_flight[id(flight)] = flight
+            self.group.apply_entry(entry, callback=self._callback_for(flight))
         if self.group.inline_loop is not None and self.inflight:
             self.group.tick_inline()
 
@@ -111,20 +123,32 @@ class Proposer:
         del self.pending[:count]
         return batch
 
-    def _callback_for(self, sinks):
+    def _callback_for(self, flight):
         loop = self.loop
         if self.group.inline_loop is not None:  # applied on this very loop: no thread crossing
             def on_applied_inline(result, error):
-                loop.call_soon(self._complete, sinks, result, error)
+                loop.call_soon(self._complete, flight, result, error)
 
             return on_applied_inline
 
         def on_applied(result, error):  # pysyncobj's tick thread
-            loop.call_soon_threadsafe(self._complete, sinks, result, error)
+            loop.call_soon_threadsafe(self._complete, flight, result, error)
 
         return on_applied
 
-    def _complete(self, sinks, result, error):
+    def expire_stuck(self, timeout_s: float):
+        """Answer entries in flight for longer than timeout_s (a leader cut off from its
+        majority never commits them): their outcome is unknown, and the client is told so."""
+        limit = time.monotonic() - timeout_s
+        for flight in [f for f in self.in_flight.values() if f.started < limit]:
+            log.warning("entry of %d ops not committed after %.1f s: outcome unknown",
+                        len(flight.sinks), timeout_s)
+            self._complete(flight, None, UNKNOWN)
+
+    def _complete(self, flight, result, error):
+        if self.in_flight.pop(id(flight), None) is None:
+            return  # already answered (timed out); a late commit changes nothing for the client
+        sinks = flight.sinks
         self.inflight -= 1
         if error == SUCCESS:
             for sink, reply in zip(sinks, result):
