@@ -11,11 +11,11 @@ from spinelraft.statemachine.args import to_int
 SERVER_VERSION = b"7.0.15"  # the Redis version whose behaviour we match (clients check it)
 
 
-def _server(name, arity, flags="", group="connection", keys=(0, 0, 0)):
-    return command(name, arity, flags, keys=keys, group=group, kind="server")
+def _server(name, arity, flags="", group="connection", keys=(0, 0, 0), categories=()):
+    return command(name, arity, flags, keys=keys, group=group, kind="server", categories=categories)
 
 
-@_server("ping", -1, "fast stale")
+@_server("ping", -1, "fast")
 def ping(session, args):
     """Ping the server."""
     if len(args) > 1:
@@ -23,7 +23,7 @@ def ping(session, args):
     return args[0] if args else PONG
 
 
-@_server("echo", 2, "fast stale")
+@_server("echo", 2, "loading stale fast")
 def echo(session, args):
     """Echo the given string."""
     return args[0]
@@ -41,14 +41,14 @@ def select(session, args):
     return OK
 
 
-@_server("quit", -1, "fast stale no_auth")
+@_server("quit", -1, "noscript loading stale fast no_auth allow_busy")
 def quit_(session, args):
     """Close the connection."""
     session.closing = True
     return OK
 
 
-@_server("reset", 1, "fast stale no_auth")
+@_server("reset", 1, "noscript loading stale fast no_auth allow_busy")
 def reset(session, args):
     """Reset the connection: db 0, RESP2, no MULTI, no WATCH, not authenticated."""
     session.reset()
@@ -64,7 +64,7 @@ def _check_password(session, username: bytes, password: bytes) -> bool:
     return hmac.compare_digest(password, expected.encode())
 
 
-@_server("auth", -2, "fast stale no_auth")
+@_server("auth", -2, "noscript loading stale fast no_auth allow_busy")
 def auth(session, args):
     """Authenticate the connection."""
     if len(args) > 2:
@@ -79,7 +79,7 @@ def auth(session, args):
     return OK
 
 
-@_server("hello", -1, "fast stale no_auth")
+@_server("hello", -1, "noscript loading stale fast no_auth allow_busy")
 def hello(session, args):
     """Handshake: choose RESP2 or RESP3, optionally AUTH and SETNAME."""
     protocol = session.protocol
@@ -126,7 +126,7 @@ def _valid_name(name: bytes) -> bool:
 
 
 # -- transactions -------------------------------------------------------------------------------
-@_server("multi", 1, "fast loading stale no_multi", group="transactions")
+@_server("multi", 1, "noscript loading stale fast allow_busy", group="transactions")
 def multi(session, args):
     """Start a transaction."""
     if session.multi is not None:
@@ -149,7 +149,7 @@ def exec_(session, args):
     return session.node.execute_multi(session)
 
 
-@_server("discard", 1, "noscript loading stale fast", group="transactions")
+@_server("discard", 1, "noscript loading stale fast allow_busy", group="transactions")
 def discard(session, args):
     """Discard the queued commands."""
     if session.multi is None:
@@ -160,7 +160,7 @@ def discard(session, args):
     return OK
 
 
-@_server("watch", -2, "noscript loading stale fast", group="transactions", keys=(1, -1, 1))
+@_server("watch", -2, "noscript loading stale fast allow_busy", group="transactions", keys=(1, -1, 1))
 def watch(session, args):
     """Remember the version of keys; EXEC fails if any of them changes first."""
     if session.multi is not None:
@@ -172,21 +172,21 @@ def watch(session, args):
     return OK
 
 
-@_server("unwatch", 1, "noscript loading stale fast", group="transactions")
+@_server("unwatch", 1, "noscript loading stale fast allow_busy", group="transactions")
 def unwatch(session, args):
     """Forget all WATCHed keys."""
     session.watches = {}
     return OK
 
 
-@_server("readonly", 1, "fast loading stale", group="cluster")
+@_server("readonly", 1, "fast loading stale", group="cluster", categories=("@connection",))
 def readonly(session, args):
     """Allow possibly stale reads from this node on this connection."""
     session.readonly = True
     return OK
 
 
-@_server("readwrite", 1, "fast loading stale", group="cluster")
+@_server("readwrite", 1, "fast loading stale", group="cluster", categories=("@connection",))
 def readwrite(session, args):
     """Back to linearizable reads on this connection."""
     session.readonly = False
@@ -345,7 +345,7 @@ CLIENT_SUBCOMMANDS = {
 }
 
 
-@_server("client", -2, "noscript loading stale")
+@_server("client", -2)  # flags are on its subcommands in Redis
 def client(session, args):
     """Inspect and manage client connections."""
     return subcommands("CLIENT", CLIENT_SUBCOMMANDS, session, args)

@@ -17,14 +17,14 @@ def _server(name, arity, flags="", categories=()):
     return command(name, arity, flags, group="server", kind="server", categories=categories)
 
 
-@_server("time", 1, "fast loading stale random")
+@_server("time", 1, "loading stale fast")
 def time_(session, args):
     """The server time as [seconds, microseconds]."""
     now_us = int(time.time() * 1_000_000)
     return [b"%d" % (now_us // 1_000_000), b"%d" % (now_us % 1_000_000)]
 
 
-@_server("lastsave", 1, "fast loading stale random")
+@_server("lastsave", 1, "loading stale fast", categories=("@admin", "@dangerous"))
 def lastsave(session, args):
     """Unix time of the last completed snapshot."""
     return session.node.last_save_time
@@ -35,14 +35,14 @@ def _compact_now(node):
     node.last_save_time = int(time.time())
 
 
-@_server("save", 1, "admin noscript no_multi")
+@_server("save", 1, "admin noscript no_async_loading no_multi")
 def save(session, args):
     """Compact the Raft log into a RocksDB snapshot now (it runs in a forked child)."""
     _compact_now(session.node)
     return OK
 
 
-@_server("bgsave", -1, "admin noscript")
+@_server("bgsave", -1, "admin noscript no_async_loading")
 def bgsave(session, args):
     """Compact the Raft log into a RocksDB snapshot in a forked child."""
     if args and args[0].upper() != b"SCHEDULE":
@@ -86,7 +86,7 @@ SLOWLOG_SUBCOMMANDS = {
 }
 
 
-@_server("slowlog", -2, "admin loading stale")
+@_server("slowlog", -2)  # flags are on its subcommands in Redis
 def slowlog(session, args):
     """Read or reset the slow command log."""
     return subcommands("SLOWLOG", SLOWLOG_SUBCOMMANDS, session, args)
@@ -131,7 +131,7 @@ CONFIG_SUBCOMMANDS = {
 }
 
 
-@_server("config", -2, "admin noscript loading stale")
+@_server("config", -2)  # flags are on its subcommands in Redis
 def config(session, args):
     """Read and change the server configuration."""
     return subcommands("CONFIG", CONFIG_SUBCOMMANDS, session, args)
@@ -283,7 +283,7 @@ SECTIONS = {
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "raft", "keyspace")
 
 
-@_server("info", -1, "loading stale")
+@_server("info", -1, "loading stale", categories=("@dangerous",))
 def info(session, args):
     """Information and statistics about the server, section by section."""
     wanted = [arg.decode("utf-8", "replace").lower() for arg in args]
