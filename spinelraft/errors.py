@@ -107,6 +107,22 @@ LIMIT_NEEDS_BYSCORE_OR_BYLEX = (
 )
 WITHSCORES_WITH_BYLEX = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 AT_LEAST_ONE_INPUT_KEY = "ERR at least 1 input key is needed for '%s' command"
+# RedisJSON's texts (Err: wrong static path is sent as is, without a standard prefix).
+JSON_NEW_AT_ROOT = "ERR new objects must be created at the root"
+JSON_NO_SUCH_KEY = "ERR could not perform this operation on a key that doesn't exist"
+JSON_WRONG_STATIC_PATH = "Err: wrong static path"
+JSON_ARRAY_INDEX_OUT_OF_RANGE = "ERR array index out of range"
+JSON_INDEX_OUT_OF_BOUNDS = "ERR index out of bounds"
+JSON_NOT_INTEGER = "ERR Couldn't parse as integer"
+JSON_NOT_UTF8 = "ERR Couldn't parse as UTF-8 string"
+JSON_BAD_NUMBER = "ERR bad input number"
+JSON_RESULT_NOT_NUMBER = "ERR result is not a number"
+JSON_NESTING_LIMIT = "ERR recursion limit exceeded"
+JSON_PARSE = "ERR %s at line %d column %d"
+JSON_PATH_SYNTAX = "ERR %s"
+JSON_PATH_MISSING = "ERR Path '%s' does not exist"
+JSON_PATH_MISSING_OR = "ERR Path '%s' does not exist or %s"
+JSON_WRONG_PATH_TYPE = "WRONGTYPE wrong type of path value - expected %s but found %s"
 
 
 def wrong_arity(name: str) -> str:

@@ -8,4 +8,5 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     zsets,
     server,
     sets,
+    json,
 )
