@@ -68,6 +68,14 @@ def cmd_snapshot(args):
     return 0
 
 
+def cmd_local_cluster(args):
+    from spinelraft import local_cluster
+
+    if args.action == "start":
+        return local_cluster.start(args.dir, args.nodes, args.base_port)
+    return local_cluster.stop(args.dir)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="spinelraft-admin", description="Operate SpinelRaft nodes.")
     parser.add_argument("--host", default="127.0.0.1", help="node address (default 127.0.0.1)")
@@ -76,8 +84,14 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("status", help="table of shards: role, leader, term, commit/applied index, lag")
     commands.add_parser("snapshot", help="compact the Raft log into a RocksDB snapshot now")
+    local = commands.add_parser("local-cluster", help="start or stop N nodes on 127.0.0.1 in the background")
+    local.add_argument("action", choices=("start", "stop"))
+    local.add_argument("--nodes", type=int, default=3, help="how many nodes (default 3)")
+    local.add_argument("--port", dest="base_port", type=int, default=7000,
+                       help="RESP port of the first node; Raft ports are +100, metrics +200 (default 7000)")
+    local.add_argument("--dir", default="local-cluster", help="directory for configs, data and logs")
     args = parser.parse_args(argv)
-    handlers = {"status": cmd_status, "snapshot": cmd_snapshot}
+    handlers = {"status": cmd_status, "snapshot": cmd_snapshot, "local-cluster": cmd_local_cluster}
     try:
         return handlers[args.command](args)
     except (OSError, RuntimeError) as error:

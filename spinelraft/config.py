@@ -35,21 +35,45 @@ class Settings:
     slowlog_max_len: int = 128
     snapshot_min_entries: int = 100_000
     snapshot_min_time: int = 3600
+    proposal_timeout: int = 10  # seconds before an uncommitted write is answered "outcome unknown"
     loglevel: str = "info"
     logfile: str = ""
     unsafe_stale_reads: bool = False  # test-only: skip the read barrier (jepsen planted bug)
+    members: list = field(default_factory=list)  # [Member]; empty: a cluster of this node alone
     source: str = field(default="defaults", compare=False)
 
     @property
     def raft_address(self) -> str:
         return "%s:%d" % (self.host, self.raft_port or self.port + 100)
 
+    @property
+    def raft_partners(self) -> list:
+        return [member.raft_address for member in self.members if member.id != self.node_id]
+
+
+@dataclass
+class Member:
+    """One node of the cluster as every node's config names it."""
+
+    id: str
+    host: str
+    port: int
+    raft_port: int
+
+    @property
+    def raft_address(self) -> str:
+        return "%s:%d" % (self.host, self.raft_port)
+
+    @property
+    def address(self) -> str:
+        return "%s:%d" % (self.host, self.port)
+
 
 def _key_name(name: str) -> str:
     return name.replace("_", "-")
 
 
-FIELD_NAMES = {_key_name(f.name): f for f in fields(Settings) if f.name != "source"}
+FIELD_NAMES = {_key_name(f.name): f for f in fields(Settings) if f.name not in ("source", "members")}
 
 
 def load(path: str = None, overrides: dict = None) -> Settings:
@@ -71,10 +95,29 @@ def load(path: str = None, overrides: dict = None) -> Settings:
 
 def _apply(settings: Settings, document: dict, origin: str):
     for key, value in document.items():
+        if key == "members":
+            settings.members = _members(value, origin)
+            continue
         field_ = FIELD_NAMES.get(key) or FIELD_NAMES.get(_key_name(key))
         if field_ is None:
             raise ConfigError("unknown setting '%s' in %s" % (key, origin))
         setattr(settings, field_.name, _coerce(field_, value, key, origin))
+
+
+def _members(value, origin) -> list:
+    if not isinstance(value, list):
+        raise ConfigError("members in %s must be a list of tables ([[members]])" % origin)
+    members = []
+    for index, table in enumerate(value):
+        if not isinstance(table, dict) or set(table) - {"id", "host", "port", "raft-port"}:
+            raise ConfigError("members[%d] in %s must have id, host, port, raft-port" % (index, origin))
+        try:
+            member = Member(str(table["id"]), str(table.get("host", "127.0.0.1")),
+                            int(table["port"]), int(table["raft-port"]))
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError("members[%d] in %s needs id, port and raft-port" % (index, origin)) from None
+        members.append(member)
+    return members
 
 
 def _coerce(field_, value, key, origin):
@@ -115,10 +158,32 @@ def validate(settings: Settings):
         raise ConfigError("slowlog-max-len must be >= 0")
     if settings.snapshot_min_entries < 1000:
         raise ConfigError("snapshot-min-entries must be at least 1000")
+    if settings.proposal_timeout < 1:
+        raise ConfigError("proposal-timeout must be at least 1 second")
     if settings.snapshot_min_time < 1:
         raise ConfigError("snapshot-min-time must be at least 1 second")
     if not settings.node_id or any(c.isspace() for c in settings.node_id):
         raise ConfigError("node-id must be a non-empty word")
+    _validate_members(settings)
+
+
+def _validate_members(settings: Settings):
+    if not settings.members:
+        return
+    ids = [member.id for member in settings.members]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("members have duplicate ids")
+    me = [member for member in settings.members if member.id == settings.node_id]
+    if not me:
+        raise ConfigError("node-id '%s' is not one of the members (%s)" % (settings.node_id, ", ".join(ids)))
+    if len(settings.members) > 1 and not settings.cluster_secret:
+        # Without a secret pysyncobj unpickles whatever a TCP peer sends: remote code execution.
+        raise ConfigError("a cluster of several nodes needs cluster-secret (Raft traffic is authenticated with it)")
+    for member in settings.members:
+        if not (0 < member.port < 65536 and 0 < member.raft_port < 65536):
+            raise ConfigError("member %s has an invalid port" % member.id)
+    # this node listens where the members list says it does
+    settings.host, settings.port, settings.raft_port = me[0].host, me[0].port, me[0].raft_port
 
 
 def add_arguments(parser: argparse.ArgumentParser):
@@ -132,11 +197,15 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--requirepass", help="password for the default user")
     parser.add_argument("--loglevel", choices=LOG_LEVELS, help="log level (default info)")
     parser.add_argument("--logfile", help="log to this file instead of stderr")
+    parser.add_argument("--node-id", help="this node's id (one of the config's members)")
+    parser.add_argument("--cluster-secret", help="secret authenticating Raft traffic between nodes")
+    parser.add_argument("--proposal-timeout", type=int,
+                        help="seconds before an uncommitted write is answered 'outcome unknown' (default 10)")
     parser.add_argument("--unsafe-stale-reads", action="store_true", default=None,
                         help=argparse.SUPPRESS)
 
 
 def overrides_from(namespace: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
-             "requirepass", "loglevel", "logfile", "unsafe_stale_reads")
+             "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout")
     return {name: getattr(namespace, name, None) for name in names}

@@ -64,6 +64,12 @@ async def expire_keys_forever(node, period_s: float = 0.1):
             node.proposer.submit((OP_EXPIRE, 0, EXPIRE_CYCLE_MAX_KEYS), lambda reply: None)
 
 
+async def expire_stuck_proposals_forever(node, timeout_s: float = 10.0):
+    while True:
+        await asyncio.sleep(0.5)
+        node.proposer.expire_stuck(timeout_s)
+
+
 async def close_idle_clients_forever(node):
     while True:
         await asyncio.sleep(1.0)
@@ -124,6 +130,7 @@ async def serve(settings):
         if settings.metrics_port:
             start_metrics(node, settings.host, settings.metrics_port)
         tasks = [loop.create_task(expire_keys_forever(node)),
+                 loop.create_task(expire_stuck_proposals_forever(node, settings.proposal_timeout)),
                  loop.create_task(close_idle_clients_forever(node))]
         log.info("ready to accept connections: RESP on %s:%d, metrics on %s, raft on %s, data in %s",
                  settings.host, settings.port,

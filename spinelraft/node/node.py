@@ -53,7 +53,7 @@ class Node:
         self.loop = loop
         self.started_at = time.time()
         self.group = ShardGroup(
-            0, settings.raft_address, [], settings.data_dir,
+            0, settings.raft_address, settings.raft_partners, settings.data_dir,
             appendfsync=settings.appendfsync,
             password=settings.cluster_secret or None,
             compaction_min_entries=settings.snapshot_min_entries,
@@ -84,7 +84,8 @@ class Node:
         self.group.stop()
 
     def is_ready(self) -> bool:
-        return self.group.isReady() and self.group.is_leader()
+        """The group knows its leader and this node has applied what the leader committed."""
+        return self.group.isReady() and self.group.leader_address() is not None
 
     # -- the dispatcher --------------------------------------------------------------------------
     def dispatch(self, session, argv):
