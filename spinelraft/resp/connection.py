@@ -132,6 +132,10 @@ class RespConnection(asyncio.Protocol):
             if not slot.ready:
                 if slot.action is None:
                     break
+                if session.closing:  # QUIT or CLIENT KILL of itself ran: nothing after it runs
+                    queue.clear()
+                    self.deferred = 0
+                    break
                 action, slot.action = slot.action, None
                 self.deferred -= 1
                 result = action()
@@ -142,7 +146,9 @@ class RespConnection(asyncio.Protocol):
                 slot.resolve(result.reply if type(result) is Slot else result)
             queue.popleft()
             if slot.spec is not None:
-                node.record(slot.spec, slot.started, slot.reply, slot.argv, session)
+                # Latency metrics include replication; SLOWLOG, as in Redis, only counts time
+                # spent executing on this node, which for a replicated write is not this wait.
+                node.record(slot.spec, slot.started, slot.reply, None, session)
             out.append(encode(slot.reply, session.protocol))
         if out and not self.closed:
             self.transport.write(b"".join(out))
