@@ -99,6 +99,14 @@ def test_quit_replies_ok_then_closes(shared_server):
         assert conn.read_all_until_closed() == b"+OK\r\n"
 
 
+def test_nothing_after_quit_runs_even_behind_pending_writes(r, shared_server):
+    """QUIT waits for the write before it (a Raft entry), and then nothing after it runs."""
+    with RawConnection(shared_server.port) as conn:
+        conn.send(encode("SET", "q", "1") + encode("QUIT") + encode("SET", "q", "2") + encode("SET", "q2", "x"))
+        assert conn.read_all_until_closed() == b"+OK\r\n+OK\r\n"
+    assert r.get("q") == b"1" and r.exists("q2") == 0
+
+
 def test_reset_restores_connection_defaults(r, shared_server):
     with RawConnection(shared_server.port) as conn:
         conn.call("SELECT", "5")
@@ -202,6 +210,14 @@ def test_client_kill_self(shared_server):
         assert conn.call("CLIENT", "KILL", "ID", str(own_id)) == 0  # SKIPME yes by default
         conn.send(encode("CLIENT", "KILL", "ID", str(own_id), "SKIPME", "no") + encode("PING"))
         assert conn.read_all_until_closed() == b":1\r\n"
+    with RawConnection(shared_server.port) as conn:  # behind a pending write
+        own_id = conn.call("CLIENT", "ID")
+        conn.send(encode("SET", "ks", "1") + encode("CLIENT", "KILL", "ID", str(own_id), "SKIPME", "no")
+                  + encode("SET", "ks", "2"))
+        assert conn.read_all_until_closed() == b"+OK\r\n:1\r\n"
+    with RawConnection(shared_server.port) as conn:
+        assert conn.call("GET", "ks") == b"1"
+        conn.call("DEL", "ks")
 
 
 # -- COMMAND ---------------------------------------------------------------------------------------
@@ -319,7 +335,7 @@ def test_slowlog(restore_config, shared_server):
     entries = r.slowlog_get(10)
     assert r.slowlog_len() >= 2
     commands = [entry["command"] for entry in entries]
-    assert b"GET slow:key" in commands and b"SET slow:key v" in commands
+    assert b"GET slow:key" in commands and b"CLIENT SETNAME slowpoke" in commands
     newest_first = [entry["id"] for entry in entries]
     assert newest_first == sorted(newest_first, reverse=True)
     get_entry = entries[commands.index(b"GET slow:key")]
