@@ -23,4 +23,4 @@ def subcommands(command_name: str, table: dict, session, args):
         return ErrorReply(error.message)
 
 
-from spinelraft.node.commands import connection, introspection, server  # noqa: E402,F401
+from spinelraft.node.commands import cluster, connection, introspection, server  # noqa: E402,F401
