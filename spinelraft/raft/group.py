@@ -9,6 +9,7 @@ and appends new commands at its end, then sleeps for autoTickPeriod; on one node
 wait a whole period. We tick again at once while there are uncommitted entries, and fsync the
 journal between the append and the commit when appendfsync is `always`.
 """
+import collections
 import logging
 import os
 import threading
@@ -84,6 +85,7 @@ class ShardGroup(SyncObj):
         self.addOnTickCallback(self._after_append)
         self._held_acks = []
         self._hold_follower_acks()
+        self._tick_calls = collections.deque()  # functions to run in the tick thread
         self._stopping = False
         self.inline_loop = None  # set when ticking on the asyncio loop (one-node group)
         self._thread = threading.Thread(target=self._tick_loop, name="raft-shard-%d" % shard_id,
@@ -172,9 +174,21 @@ class ShardGroup(SyncObj):
                 log.exception("raft tick failed on shard %d", self.shard_id)
                 time.sleep(IDLE_TICK_S)
 
+    def run_in_tick(self, function):
+        """Run function() in the thread that owns pysyncobj's state (it is not thread-safe)."""
+        self._tick_calls.append(function)
+        if self.inline_loop is None:
+            self._SyncObj__pipeNotifier.notify()
+
     def _after_append(self):
         """fsync what this tick appended before any later tick counts it; then, alone in the
         group, wake the poller so the next tick commits at once instead of after a sleep."""
+        while self._tick_calls:
+            function = self._tick_calls.popleft()
+            try:
+                function()
+            except Exception:  # a failed admin action must not stop the group
+                log.exception("tick call failed on shard %d", self.shard_id)
         self._maybe_sync_journal()
         if (self.inline_loop is None and not self.otherNodes
                 and self.last_log_index() > self.raftCommitIndex):
@@ -209,6 +223,10 @@ class ShardGroup(SyncObj):
         resizable = getattr(self._SyncObj__raftLog, "_FileJournal__journalFile", None)
         handle = getattr(resizable, "_ResizableFile__f", None)
         return None if handle is None or handle.closed else handle.fileno()
+
+    def match_indexes(self) -> dict:
+        """Leader only: raft address of each follower -> highest log index it has stored."""
+        return {node.address: index for node, index in self._SyncObj__raftMatchIndex.items()}
 
     # -- status ---------------------------------------------------------------------------------
     def is_leader(self) -> bool:

@@ -23,4 +23,10 @@ def subcommands(command_name: str, table: dict, session, args):
         return ErrorReply(error.message)
 
 
-from spinelraft.node.commands import cluster, connection, introspection, server  # noqa: E402,F401
+from spinelraft.node.commands import (  # noqa: E402,F401
+    cluster,
+    connection,
+    introspection,
+    replication,
+    server,
+)
