@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench system-deps clean
+.PHONY: run test bench proto system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/spinelraft-server --config config/spinelraft.toml
+
+# Regenerate the checked-in gRPC code (spinelraft/grpc_api/generated/) from proto/.
+proto: $(STAMP)
+	$(BIN)/python -m spinelraft.grpc_api.codegen
 
 # redis-server / redis-tools are needed by the differential tests, redis-cli and benchmarks.
 system-deps:

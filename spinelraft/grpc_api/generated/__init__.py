@@ -1,0 +1,1 @@
+"""Code generated from proto/spinelraft/v1/spinelraft.proto by `make proto`; do not edit."""
