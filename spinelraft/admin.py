@@ -45,21 +45,50 @@ def _info_fields(text: bytes) -> dict:
     return fields
 
 
-def cmd_status(args):
-    info = _info_fields(_command(args.host, args.port, "INFO", "raft", password=args.password))
-    rows = [("node", "shard", "role", "leader", "term", "commit", "applied", "lag")]
+def _cluster_addresses(args) -> list:
+    """RESP addresses of every member, read from the node's CLUSTER NODES."""
+    text = _command(args.host, args.port, "CLUSTER", "NODES", password=args.password).decode()
+    addresses = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) > 1:
+            host, port = fields[1].split("@")[0].rsplit(":", 1)
+            addresses.append((host, int(port)))
+    return addresses or [(args.host, args.port)]
+
+
+def _status_rows(host: str, port: int, password: str) -> list:
+    try:
+        info = _info_fields(_command(host, port, "INFO", "raft", password=password))
+    except (OSError, RuntimeError) as error:
+        return [("%s:%d" % (host, port), "-", "unreachable", str(error)[:40], "-", "-", "-", "-")]
+    rows = []
     shard = 0
     while "shard%d_role" % shard in info:
         prefix = "shard%d_" % shard
         commit = int(info[prefix + "commit_index"])
         applied = int(info[prefix + "applied_index"])
-        rows.append((info.get("raft_node_id", "?"), str(shard), info[prefix + "role"],
-                     info[prefix + "leader"], info[prefix + "term"], str(commit), str(applied),
-                     str(commit - applied)))
+        rows.append((info.get("raft_node_id", "?") + " (%s:%d)" % (host, port), str(shard),
+                     info[prefix + "role"], info[prefix + "leader"], info[prefix + "term"],
+                     str(commit), str(applied), str(commit - applied)))
         shard += 1
+    return rows
+
+
+def cmd_status(args):
+    rows = [("node", "shard", "role", "leader", "term", "commit", "applied", "lag")]
+    for host, port in _cluster_addresses(args):
+        rows.extend(_status_rows(host, port, args.password))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def cmd_transfer_leader(args):
+    """Ask the current leader to hand leadership to --to (a node's RESP host:port)."""
+    host, port = args.to.rsplit(":", 1)
+    print(_command(host, int(port), "REPLICAOF", "NO", "ONE", password=args.password).decode())
     return 0
 
 
@@ -84,6 +113,9 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("status", help="table of shards: role, leader, term, commit/applied index, lag")
     commands.add_parser("snapshot", help="compact the Raft log into a RocksDB snapshot now")
+    transfer = commands.add_parser("transfer-leader", help="make the node at --to HOST:PORT the Raft leader")
+    transfer.add_argument("--to", required=True, help="RESP address of the new leader, e.g. 127.0.0.1:7001")
+    transfer.add_argument("--shard", type=int, default=0, help="shard (only shard 0 exists today)")
     local = commands.add_parser("local-cluster", help="start or stop N nodes on 127.0.0.1 in the background")
     local.add_argument("action", choices=("start", "stop"))
     local.add_argument("--nodes", type=int, default=3, help="how many nodes (default 3)")
@@ -91,7 +123,8 @@ def main(argv=None):
                        help="RESP port of the first node; Raft ports are +100, metrics +200 (default 7000)")
     local.add_argument("--dir", default="local-cluster", help="directory for configs, data and logs")
     args = parser.parse_args(argv)
-    handlers = {"status": cmd_status, "snapshot": cmd_snapshot, "local-cluster": cmd_local_cluster}
+    handlers = {"status": cmd_status, "snapshot": cmd_snapshot, "local-cluster": cmd_local_cluster,
+                "transfer-leader": cmd_transfer_leader}
     try:
         return handlers[args.command](args)
     except (OSError, RuntimeError) as error:
