@@ -9,4 +9,5 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     server,
     sets,
     json,
+    txn,
 )
