@@ -10,4 +10,8 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     sets,
     json,
     txn,
+    bloom,
+    sort,
+    dump,
+    memory,
 )

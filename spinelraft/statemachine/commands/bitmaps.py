@@ -192,3 +192,184 @@ def bitop(ctx, args):
             result = combine(result, number)
     ctx.set(destination, result.to_bytes(width, "big"))
     return width
+
+
+# -- BITFIELD ------------------------------------------------------------------------------------
+# Integer fields of 1..64 bits at arbitrary bit offsets (bitops.c bitfieldGeneric). The overflow
+# checks are transcribed from Redis with C's int64/uint64 wrapping, quirks included: e.g.
+# OVERFLOW SAT SET i8 0 -9223372036854775808 stores 127, as Redis does.
+UINT64_MASK = (1 << 64) - 1
+BITFIELD_GET, BITFIELD_SET, BITFIELD_INCRBY = "get", "set", "incrby"
+BITFIELD_OPCODES = {b"GET": (BITFIELD_GET, 2), b"SET": (BITFIELD_SET, 3),
+                    b"INCRBY": (BITFIELD_INCRBY, 3)}
+OVERFLOW_WRAP, OVERFLOW_SAT, OVERFLOW_FAIL = b"WRAP", b"SAT", b"FAIL"
+
+
+def _int64(value: int) -> int:
+    """C's conversion of a 64-bit pattern to int64_t."""
+    value &= UINT64_MASK
+    return value - (1 << 64) if value >> 63 else value
+
+
+def _parse_bitfield_type(raw: bytes):
+    """i1..i64 or u1..u63 -> (signed, bits). Lower-case prefix only, as Redis."""
+    signed = raw[:1] == b"i"
+    if not signed and raw[:1] != b"u":
+        raise CommandError(errors.BITFIELD_TYPE)
+    bits = to_int(raw[1:].split(b"\0")[0])  # Redis reads the width with strlen()
+    if bits is None or bits < 1 or bits > (64 if signed else 63):
+        raise CommandError(errors.BITFIELD_TYPE)
+    return signed, bits
+
+
+def _parse_bitfield_offset(raw: bytes, bits: int) -> int:
+    """An offset in bits, or '#n' meaning n * bits."""
+    by_width = raw[:1] == b"#"
+    offset = to_int(raw[1:] if by_width else raw)
+    if offset is None:
+        raise CommandError(errors.BIT_OFFSET)
+    if by_width:
+        offset = _int64(offset * bits)
+    if offset < 0 or (offset >> 3) >= MAX_STRING_BYTES:
+        raise CommandError(errors.BIT_OFFSET)
+    return offset
+
+
+def _parse_bitfield_ops(args):
+    """Subcommands after the key -> list of (opcode, signed, bits, offset, value, overflow)."""
+    operations = []
+    overflow = OVERFLOW_WRAP
+    index = 0
+    while index < len(args):
+        name = args[index].upper()
+        remaining = len(args) - index - 1
+        if name == b"OVERFLOW" and remaining >= 1:
+            overflow = args[index + 1].upper()
+            if overflow not in (OVERFLOW_WRAP, OVERFLOW_SAT, OVERFLOW_FAIL):
+                raise CommandError(errors.BITFIELD_OVERFLOW_TYPE)
+            index += 2
+            continue
+        opcode, needed = BITFIELD_OPCODES.get(name, (None, 0))
+        if opcode is None or remaining < needed:
+            raise CommandError(errors.SYNTAX)
+        signed, bits = _parse_bitfield_type(args[index + 1])
+        offset = _parse_bitfield_offset(args[index + 2], bits)
+        value = parse_int(args[index + 3]) if opcode != BITFIELD_GET else 0
+        operations.append((opcode, signed, bits, offset, value, overflow))
+        index += needed + 1
+    return operations
+
+
+def _read_field(value, offset: int, bits: int) -> int:
+    """The unsigned field at offset; bits past the end of the string read as 0."""
+    first, last = offset >> 3, (offset + bits - 1) >> 3
+    chunk = bytes(value[first : last + 1])
+    chunk += bytes(last + 1 - first - len(chunk))
+    shift = (last + 1) * 8 - (offset + bits)
+    return (int.from_bytes(chunk, "big") >> shift) & ((1 << bits) - 1)
+
+
+def _write_field(buffer: bytearray, offset: int, bits: int, field: int):
+    first, last = offset >> 3, (offset + bits - 1) >> 3
+    shift = (last + 1) * 8 - (offset + bits)
+    mask = ((1 << bits) - 1) << shift
+    window = int.from_bytes(buffer[first : last + 1], "big")
+    window = (window & ~mask) | ((field << shift) & mask)
+    buffer[first : last + 1] = window.to_bytes(last + 1 - first, "big")
+
+
+def _signed_overflow(value: int, increment: int, bits: int, overflow: bytes):
+    """checkSignedBitfieldOverflow: (overflowed, replacement value)."""
+    top = (1 << 63) - 1 if bits == 64 else (1 << (bits - 1)) - 1
+    bottom = -top - 1
+    max_increment = _int64(top - value)
+    min_increment = _int64(bottom - value)
+    if value > top or (bits != 64 and increment > max_increment) or (
+            value >= 0 and increment > 0 and increment > max_increment):
+        limit = top
+    elif value < bottom or (bits != 64 and increment < min_increment) or (
+            value < 0 and increment < 0 and increment < min_increment):
+        limit = bottom
+    else:
+        return False, None
+    if overflow == OVERFLOW_WRAP:
+        wrapped = (value + increment) & UINT64_MASK
+        if bits < 64:  # sign-extend from the field's top bit
+            wrapped &= (1 << bits) - 1
+            if wrapped >> (bits - 1):
+                wrapped -= 1 << bits
+        limit = _int64(wrapped)
+    return True, limit
+
+
+def _unsigned_overflow(value: int, increment: int, bits: int, overflow: bytes):
+    """checkUnsignedBitfieldOverflow, `value` being a uint64."""
+    top = (1 << bits) - 1
+    if value > top or (increment > 0 and increment > _int64(top - value)):
+        limit = top
+    elif increment < 0 and increment < _int64(-value):
+        limit = 0
+    else:
+        return False, None
+    if overflow == OVERFLOW_WRAP:
+        limit = (value + increment) & top
+    return True, limit
+
+
+def _apply_write(buffer: bytearray, operation):
+    """SET or INCRBY on the buffer; returns the reply (None when OVERFLOW FAIL refused)."""
+    opcode, signed, bits, offset, argument, overflow = operation
+    old = _read_field(buffer, offset, bits)
+    if signed and old >> (bits - 1):
+        old -= 1 << bits
+    if opcode == BITFIELD_INCRBY:
+        base, increment = old, argument
+    else:
+        base, increment = (argument if signed else argument & UINT64_MASK), 0
+    check = _signed_overflow if signed else _unsigned_overflow
+    overflowed, limit = check(base, increment, bits, overflow)
+    if overflowed and overflow == OVERFLOW_FAIL:
+        return None
+    new = limit if overflowed else base + increment
+    _write_field(buffer, offset, bits, new & ((1 << bits) - 1))
+    return new if opcode == BITFIELD_INCRBY else old
+
+
+def _read_op(value, operation) -> int:
+    _, signed, bits, offset, _, _ = operation
+    field = _read_field(value, offset, bits)
+    if signed and field >> (bits - 1):
+        field -= 1 << bits
+    return field
+
+
+def _bitfield(ctx, args, read_only_command: bool):
+    key = args[0]
+    operations = _parse_bitfield_ops(args[1:])
+    writes = [op for op in operations if op[0] != BITFIELD_GET]
+    if not writes:
+        value = get_string(ctx, key) or b""
+        return [_read_op(value, op) for op in operations]
+    if read_only_command:
+        raise CommandError(errors.BITFIELD_RO_GET_ONLY)
+    current = get_string(ctx, key)
+    highest = max(op[3] + op[2] - 1 for op in writes)
+    buffer = bytearray(current or b"")
+    if len(buffer) < (highest >> 3) + 1:  # the string grows even if every write fails
+        buffer += bytes((highest >> 3) + 1 - len(buffer))
+    replies = [_read_op(buffer, op) if op[0] == BITFIELD_GET else _apply_write(buffer, op)
+               for op in operations]
+    ctx.set(key, bytes(buffer), keep_ttl=True)
+    return replies
+
+
+@command("bitfield", -2, "write denyoom", keys=(1, 1, 1), group="bitmap")
+def bitfield(ctx, args):
+    """Get, set or increment integer fields of a string: GET SET INCRBY OVERFLOW."""
+    return _bitfield(ctx, args, read_only_command=False)
+
+
+@command("bitfield_ro", -2, "readonly fast", keys=(1, 1, 1), group="bitmap")
+def bitfield_ro(ctx, args):
+    """Read integer fields of a string (GET only)."""
+    return _bitfield(ctx, args, read_only_command=True)

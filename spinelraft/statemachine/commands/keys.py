@@ -128,6 +128,32 @@ def copy(ctx, args):
     return 1
 
 
+@command("move", 3, "write fast", keys=(1, 1, 1), group="generic")
+def move(ctx, args):
+    """Move a key (with its TTL) to another database; 0 if it is missing or taken there."""
+    key = args[0]
+    db_index = parse_int(args[1])
+    if db_index < INT32_MIN or db_index > INT32_MAX:
+        raise CommandError(errors.NOT_INT32)
+    if not 0 <= db_index < len(ctx.machine.dbs):
+        raise CommandError(errors.DB_INDEX_OUT_OF_RANGE)
+    if db_index == ctx.db_index:
+        raise CommandError(errors.SAME_OBJECT)
+    value = ctx.get(key)
+    if value is None:
+        return 0
+    target = ctx.db_at(db_index)
+    if target.get_live(key, ctx.now_ms) is not None:
+        return 0
+    expire_at = ctx.db.expires.get(key)
+    target.set(key, value)  # replaces an expired leftover and its TTL
+    if expire_at is not None:
+        target.set_expire(key, expire_at)
+    ctx.delete(key)
+    ctx.machine.touch(target, key)  # the dispatcher only bumps the current db
+    return 1
+
+
 # -- walking the keyspace ------------------------------------------------------------------------
 def _live_keys(ctx):
     """Keys of the current database that have not expired, in a deterministic order."""
