@@ -157,6 +157,75 @@ JSON_PATH_MISSING = "ERR Path '%s' does not exist"
 JSON_PATH_MISSING_OR = "ERR Path '%s' does not exist or %s"
 JSON_WRONG_PATH_TYPE = "WRONGTYPE wrong type of path value - expected %s but found %s"
 
+# Streams (t_stream.c).
+STREAM_INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
+XADD_ID_TOO_SMALL = (
+    "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+)
+XADD_ID_ZERO = "ERR The ID specified in XADD must be greater than 0-0"
+STREAM_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
+STREAM_ELEMENTS_TOO_LARGE = "ERR Elements are too large to be stored"
+MAXLEN_AND_MINID = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
+STREAM_LIMIT_NEGATIVE = "ERR The LIMIT argument must be >= 0."
+LIMIT_WITHOUT_STRATEGY = (
+    "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+)
+XTRIM_WITHOUT_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+LIMIT_WITHOUT_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+INVALID_START_ID = "ERR invalid start ID for the interval"
+INVALID_END_ID = "ERR invalid end ID for the interval"
+TIMEOUT_NOT_INTEGER = "ERR timeout is not an integer or out of range"
+XREAD_UNBALANCED = (
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+)
+XREAD_GROUP_OPTION = (
+    "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+)
+XREAD_NOACK_OPTION = (
+    "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+)
+XREADGROUP_MISSING_GROUP = "ERR Missing GROUP option for XREADGROUP"
+XREADGROUP_DOLLAR_ID = (
+    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of "
+    "this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would "
+    "just return an empty result set."
+)
+XREAD_GREATER_ID = (
+    "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> "
+    "<consumer> option."
+)
+NOGROUP_XREADGROUP = (
+    "NOGROUP No such key '%s' or consumer group '%s' in XREADGROUP with GROUP option"
+)
+NOGROUP_KEY_OR_GROUP = "NOGROUP No such key '%s' or consumer group '%s'"
+NOGROUP_FOR_KEY = "NOGROUP No such consumer group '%s' for key name '%s'"
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+XGROUP_KEY_REQUIRED = (
+    "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to "
+    "use the MKSTREAM option to create an empty stream automatically."
+)
+ENTRIESREAD_RANGE = "ERR value for ENTRIESREAD must be positive or -1"
+SUBCOMMAND_SYNTAX = "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
+XCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XCLAIM"
+XCLAIM_IDLE = "ERR Invalid IDLE option argument for XCLAIM"
+XCLAIM_TIME = "ERR Invalid TIME option argument for XCLAIM"
+XCLAIM_RETRYCOUNT = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+XCLAIM_UNRECOGNIZED = "ERR Unrecognized XCLAIM option '%s'"
+XAUTOCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+XAUTOCLAIM_COUNT = "ERR COUNT must be > 0"
+XAUTOCLAIM_COUNT_TOO_HIGH = (
+    "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
+)
+XSETID_ENTRIES_ADDED_NEGATIVE = "ERR entries_added must be positive"
+XSETID_BELOW_GIVEN_MAX_DELETED = (
+    "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+)
+XSETID_BELOW_TOP = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_ENTRIES_ADDED_SMALL = (
+    "ERR The entries_added specified in XSETID is smaller than the target stream length"
+)
+
 
 def wrong_arity(name: str) -> str:
     return "ERR wrong number of arguments for '%s' command" % name.lower()

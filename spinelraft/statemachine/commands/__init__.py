@@ -8,6 +8,7 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     zsets,
     server,
     sets,
+    streams,
     json,
     txn,
     bloom,
