@@ -19,6 +19,7 @@ from pysyncobj import SyncObj, SyncObjConf, replicated
 from pysyncobj.config import FAIL_REASON
 
 from spinelraft.raft.snapshots import SnapshotStore
+from spinelraft.raft.source_address import bind_outgoing_connections
 from spinelraft.statemachine.machine import StateMachine
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ class ShardGroup(SyncObj):
         shard_dir = os.path.join(data_dir, "shard-%d" % shard_id)
         os.makedirs(shard_dir, exist_ok=True)
         self.snapshots = SnapshotStore(
-            os.path.join(shard_dir, "snapshots"), lambda: self.machine, self._replace_machine
+            os.path.join(shard_dir, "snapshots"), lambda: self.machine, self._replace_machine,
+            os.path.join(shard_dir, "raft.snapshot-meta"),
         )
         conf = SyncObjConf(
             autoTick=False,
@@ -80,6 +82,7 @@ class ShardGroup(SyncObj):
             maxBindRetries=1,  # a busy Raft port is a start-up error, not a silent retry loop
             bindRetryTime=0.5,
         )
+        bind_outgoing_connections(self_address.rsplit(":", 1)[0])
         super().__init__(self_address, partners, conf)
         # Runs inside each tick after new commands are appended and before the tick sleeps.
         self.addOnTickCallback(self._after_append)
@@ -88,6 +91,7 @@ class ShardGroup(SyncObj):
         self._tick_calls = collections.deque()  # functions to run in the tick thread
         self._stopping = False
         self.inline_loop = None  # set when ticking on the asyncio loop (one-node group)
+        self.before_apply = None  # hook: before_apply(machine) under the lock (the change feed)
         self._thread = threading.Thread(target=self._tick_loop, name="raft-shard-%d" % shard_id,
                                         daemon=True)
 
@@ -129,6 +133,8 @@ class ShardGroup(SyncObj):
     @replicated
     def apply_entry(self, blob: bytes):
         with self.lock:
+            if self.before_apply is not None:
+                self.before_apply(self.machine)
             replies = self.machine.apply_entry(blob)
         self.entries_applied += 1
         self.commands_applied += len(replies)

@@ -10,11 +10,20 @@ small metadata file naming both the snapshot being written and the last complete
 On restart `load()` uses the pending snapshot if the child finished it (a COMPLETE marker), else
 the last complete one: the log has not been truncated past that one (truncation waits for
 `check()` to report success), so replaying the journal from there loses nothing.
+
+pysyncobj also sends the dump file to a follower that lags behind the compacted log, so once a
+snapshot is complete the dump file must be self-contained: the child also writes every record
+into a transfer file, and `check()` swaps it in as the dump file when the child succeeds. A
+follower that receives it loads the records from the file and stores them in its own RocksDB.
+
+Dump file format: MAGIC, an 8-byte header length, a pickled header {"pending", "complete",
+"embedded"}, then (when embedded) records as (4-byte length, key, 4-byte length, value).
 """
 import logging
 import os
 import pickle
 import shutil
+import struct
 import time
 
 from rocksdict import AccessType, Options, Rdict, WriteBatch
@@ -26,11 +35,13 @@ log = logging.getLogger(__name__)
 NOT_SERIALIZING, SERIALIZING, SUCCESS, FAILED = 0, 1, 2, 3  # pysyncobj SERIALIZER_STATE
 COMPLETE_MARKER = "COMPLETE"
 WRITE_BATCH_RECORDS = 10_000
+MAGIC = b"SPINELRAFT-SNAPSHOT-1\n"
 
 
 class SnapshotStore:
-    def __init__(self, directory: str, machine_getter, machine_setter):
+    def __init__(self, directory: str, machine_getter, machine_setter, dump_file: str = None):
         self.directory = directory
+        self.dump_file = dump_file or os.path.join(directory, "dump")
         os.makedirs(directory, exist_ok=True)
         self._get_machine = machine_getter
         self._set_machine = machine_setter
@@ -54,6 +65,7 @@ class SnapshotStore:
             status = 1
             try:
                 self._write_rocksdb(os.path.join(self.directory, name))
+                self._write_dump(self._transfer_path(name), (name, raft_meta), embedded=True)
                 status = 0
             except BaseException:  # noqa: BLE001 - report any failure through the exit code
                 log.exception("snapshot child failed")
@@ -61,7 +73,7 @@ class SnapshotStore:
                 os._exit(status)
         self._child_pid = pid
         self._pending = (name, raft_meta)
-        self._write_meta(tmp_file)
+        self._write_dump(tmp_file, None, embedded=False)
         log.info("snapshot %s started (pid %d)", name, pid)
 
     def check(self) -> int:
@@ -77,21 +89,30 @@ class SnapshotStore:
             self._pending = None
             return FAILED
         self.complete, self._pending = self._pending, None
+        os.replace(self._transfer_path(name), self.dump_file)  # now self-contained for followers
         self.last_duration_s = time.monotonic() - self._started_at
         self.count += 1
         self._remove_old_snapshots()
         log.info("snapshot %s complete in %.2f s", name, self.last_duration_s)
         return SUCCESS
 
-    def deserialize(self, meta_file: str):
+    def deserialize(self, dump_file: str):
         """Load the newest complete snapshot into the machine; return pysyncobj's raft meta."""
-        with open(meta_file, "rb") as handle:
-            meta = pickle.load(handle)
-        for key in ("pending", "complete"):
-            entry = meta.get(key)
-            if entry and os.path.exists(os.path.join(self.directory, entry[0], COMPLETE_MARKER)):
+        with open(dump_file, "rb") as handle:
+            header = _read_header(handle)
+            for key in ("pending", "complete"):
+                entry = header.get(key)
+                if not entry:
+                    continue
                 started = time.monotonic()
-                machine = self._read_rocksdb(os.path.join(self.directory, entry[0]))
+                path = os.path.join(self.directory, entry[0])
+                if os.path.exists(os.path.join(path, COMPLETE_MARKER)):
+                    machine = self._read_rocksdb(path)
+                elif header.get("embedded") and key == "complete":
+                    machine = codec.load_records(_read_records(handle))
+                    self._write_rocksdb(path, machine)  # a follower keeps what it was sent
+                else:
+                    continue
                 self._set_machine(machine)
                 self.complete = entry
                 log.info("loaded snapshot %s (%d keys) in %.2f s", entry[0],
@@ -100,19 +121,28 @@ class SnapshotStore:
         raise RuntimeError("no complete snapshot found: replaying the whole journal")
 
     # -- storage ------------------------------------------------------------------------------------
-    def _write_meta(self, path: str):
-        meta = {"pending": self._pending, "complete": self.complete}
+    def _transfer_path(self, name: str) -> str:
+        return os.path.join(self.directory, name + ".transfer")
+
+    def _write_dump(self, path: str, complete, embedded: bool):
+        """The dump file: the header, and with `embedded` every record of the machine."""
+        header = {"pending": None if embedded else self._pending,
+                  "complete": complete if embedded else self.complete, "embedded": embedded}
+        blob = pickle.dumps(header)
         with open(path, "wb") as handle:
-            pickle.dump(meta, handle)
+            handle.write(MAGIC + struct.pack(">Q", len(blob)) + blob)
+            if embedded:
+                for key, value in codec.iter_records(self._get_machine()):
+                    handle.write(struct.pack(">I", len(key)) + key + struct.pack(">I", len(value)) + value)
             handle.flush()
             os.fsync(handle.fileno())
 
-    def _write_rocksdb(self, path: str):
+    def _write_rocksdb(self, path: str, machine=None):
         shutil.rmtree(path, ignore_errors=True)
         db = Rdict(path, Options(raw_mode=True))
         try:
             batch = {}
-            for key, value in codec.iter_records(self._get_machine()):
+            for key, value in codec.iter_records(machine or self._get_machine()):
                 batch[key] = value
                 if len(batch) >= WRITE_BATCH_RECORDS:
                     self._flush_batch(db, batch)
@@ -146,4 +176,25 @@ class SnapshotStore:
         keep = {self.complete[0]} if self.complete else set()
         for name in os.listdir(self.directory):
             if name.startswith("snap-") and name not in keep:
-                shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+                path = os.path.join(self.directory, name)
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+
+
+def _read_header(handle) -> dict:
+    if handle.read(len(MAGIC)) != MAGIC:
+        raise RuntimeError("not a SpinelRaft snapshot file")
+    (length,) = struct.unpack(">Q", handle.read(8))
+    return pickle.loads(handle.read(length))
+
+
+def _read_records(handle):
+    while True:
+        prefix = handle.read(4)
+        if not prefix:
+            return
+        key = handle.read(struct.unpack(">I", prefix)[0])
+        value = handle.read(struct.unpack(">I", handle.read(4))[0])
+        yield key, value
