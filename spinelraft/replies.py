@@ -74,6 +74,37 @@ class Map:
         return f"Map({self.items!r})"
 
 
+class Pairs:
+    """Pairs such as member/score for WITHSCORES: a flat array in RESP2 (m1, s1, m2, s2) and an
+    array of 2-element arrays in RESP3 ([m1, s1], [m2, s2]), as Redis 7 replies."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = list(items)  # list of (first, second)
+
+    def __eq__(self, other):
+        return isinstance(other, Pairs) and other.items == self.items
+
+    def __repr__(self):
+        return f"Pairs({self.items!r})"
+
+
+class KeyedArray:
+    """An array of [key, value] pairs in RESP2 that is a map in RESP3 (XREAD, XREADGROUP)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = list(items)  # list of (key, value)
+
+    def __eq__(self, other):
+        return isinstance(other, KeyedArray) and other.items == self.items
+
+    def __repr__(self):
+        return f"KeyedArray({self.items!r})"
+
+
 class SetReply:
     """A set reply: '~' in RESP3, an array in RESP2."""
 

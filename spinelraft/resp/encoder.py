@@ -3,7 +3,9 @@ from spinelraft.replies import (
     NULL_ARRAY,
     Double,
     ErrorReply,
+    KeyedArray,
     Map,
+    Pairs,
     Push,
     SetReply,
     Simple,
@@ -61,6 +63,25 @@ def _encode(reply, protocol: int, out: list):  # noqa: C901 - one flat dispatch 
         else:
             out.append(b"*%d\r\n" % (2 * len(reply.items)))
         for key, value in reply.items:
+            _encode(key, protocol, out)
+            _encode(value, protocol, out)
+    elif kind is Pairs:
+        if protocol == 3:
+            out.append(b"*%d\r\n" % len(reply.items))
+            for first, second in reply.items:
+                out.append(b"*2\r\n")
+                _encode(first, protocol, out)
+                _encode(second, protocol, out)
+        else:
+            out.append(b"*%d\r\n" % (2 * len(reply.items)))
+            for first, second in reply.items:
+                _encode(first, protocol, out)
+                _encode(second, protocol, out)
+    elif kind is KeyedArray:
+        out.append((b"%%%d\r\n" if protocol == 3 else b"*%d\r\n") % len(reply.items))
+        for key, value in reply.items:
+            if protocol != 3:
+                out.append(b"*2\r\n")
             _encode(key, protocol, out)
             _encode(value, protocol, out)
     elif kind is SetReply:
