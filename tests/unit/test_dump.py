@@ -9,7 +9,7 @@ from collections import deque
 import pytest
 from redis.exceptions import ResponseError
 
-from spinelraft.replies import Double, Map, SetReply, Simple, Verbatim, format_double
+from spinelraft.replies import Double, Map, Pairs, SetReply, Simple, Verbatim, format_double
 from spinelraft.statemachine import rdb
 from spinelraft.statemachine.commands.memory import allocation
 from spinelraft.statemachine.values import HashValue, SetValue, ZSetValue
@@ -45,6 +45,8 @@ def resp2(reply):
         return sorted(resp2(item) for item in reply.items)
     if isinstance(reply, Map):
         return sorted((resp2(key), resp2(value)) for key, value in reply.items)
+    if isinstance(reply, Pairs):
+        return [resp2(part) for pair in reply.items for part in pair]
     if isinstance(reply, Double):
         return format_double(reply.value)
     if isinstance(reply, list):
