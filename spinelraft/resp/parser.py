@@ -43,6 +43,15 @@ class RequestParser:
         self._remaining = 0
 
     def feed(self, data: bytes):
+        # Usually the previous data was consumed whole: parse the new bytes object as it is
+        # (slicing bytes copies once; a bytearray slice then bytes() would copy twice).
+        if self.pos >= len(self.buffer) and self._args is None:
+            self.buffer = bytes(data)
+            self.pos = 0
+            return
+        if type(self.buffer) is bytes:
+            self.buffer = bytearray(self.buffer[self.pos :])
+            self.pos = 0
         self.buffer += data
 
     def pending_bytes(self) -> int:
@@ -71,7 +80,7 @@ class RequestParser:
                 if self.unauthenticated:
                     break
         if self.pos >= _COMPACT_AT or self.pos == len(buffer):
-            del buffer[: self.pos]
+            self.buffer = buffer[self.pos :]
             self.pos = 0
         return found
 
@@ -94,28 +103,47 @@ class RequestParser:
             self._args = []
             self._remaining = count
         args = self._args
-        while self._remaining:
-            start = self.pos
-            if start >= len(buffer):
-                return None
-            end = buffer.find(b"\r\n", start)
-            if end < 0:
-                if len(buffer) - start > MAX_INLINE_BYTES:
-                    raise ProtocolError("too big bulk count string")
-                return None
-            if buffer[start] != 36:  # '$'
-                raise ProtocolError("expected '$', got '%s'" % chr(buffer[start]))
-            length = _parse_length(buffer, start + 1, end)
-            if length is None or length < 0 or length > self.max_bulk:
-                raise ProtocolError("invalid bulk length")
-            if length > UNAUTHENTICATED_MAX_BULK and self.unauthenticated:
-                raise ProtocolError("unauthenticated bulk length")
-            data_end = end + 2 + length
-            if data_end + 2 > len(buffer):
-                return None
-            args.append(bytes(buffer[end + 2 : data_end]))
-            self.pos = data_end + 2
-            self._remaining -= 1
+        # Hot loop (once per argument of every request): locals only, state written back once.
+        pos = self.pos
+        remaining = self._remaining
+        size = len(buffer)
+        find = buffer.find
+        append = args.append
+        max_bulk = self.max_bulk
+        try:
+            while remaining:
+                if pos >= size:
+                    break
+                end = find(b"\r\n", pos)
+                if end < 0:
+                    if size - pos > MAX_INLINE_BYTES:
+                        raise ProtocolError("too big bulk count string")
+                    break
+                if buffer[pos] != 36:  # '$'
+                    raise ProtocolError("expected '$', got '%s'" % chr(buffer[pos]))
+                digits = buffer[pos + 1 : end]
+                if not digits.isdigit() or len(digits) > 20 or (digits[0] == 48 and len(digits) > 1):
+                    length = _parse_length(buffer, pos + 1, end)  # the exact error, off the hot path
+                    if length is None or length < 0 or length > max_bulk:
+                        raise ProtocolError("invalid bulk length")
+                else:
+                    length = int(digits)
+                    if length > max_bulk:
+                        raise ProtocolError("invalid bulk length")
+                if length > UNAUTHENTICATED_MAX_BULK and self.unauthenticated:
+                    raise ProtocolError("unauthenticated bulk length")
+                data_end = end + 2 + length
+                if data_end + 2 > size:
+                    break
+                value = buffer[end + 2 : data_end]
+                append(value if type(value) is bytes else bytes(value))
+                pos = data_end + 2
+                remaining -= 1
+        finally:
+            self.pos = pos
+            self._remaining = remaining
+        if remaining:
+            return None
         self._args = None
         return args
 
