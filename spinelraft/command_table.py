@@ -154,10 +154,16 @@ def command(
     return register
 
 
+_SPELLINGS: dict = {}  # a client's spelling of a name (b"SET", b"Set") -> spec, learned on use
+_SPELLINGS_MAX = 4096
+
+
 def lookup(name: bytes) -> Optional[CommandSpec]:
-    spec = COMMANDS.get(name)
+    spec = _SPELLINGS.get(name)
     if spec is None:
         spec = COMMANDS.get(name.lower())
+        if spec is not None and len(_SPELLINGS) < _SPELLINGS_MAX:
+            _SPELLINGS[name] = spec
     return spec
 
 

@@ -11,7 +11,7 @@ import logging
 import marshal
 
 from spinelraft import errors
-from spinelraft.command_table import COMMANDS
+from spinelraft.command_table import lookup
 from spinelraft.errors import CommandError
 from spinelraft.replies import NULL_ARRAY, ErrorReply
 from spinelraft.statemachine.context import Context
@@ -44,6 +44,12 @@ def encode_entry(now_ms: int, seed: int, ops: list, entry_id: bytes = None) -> b
     return marshal.dumps((ENTRY_FORMAT, now_ms, seed, ops, entry_id), 2)
 
 
+def op_seed(entry_seed: int, position: int) -> int:
+    """The random seed of the operation at `position` in an entry: an entry [a, b] applies
+    exactly like the entries [a] and [b] with the same time and these seeds."""
+    return (entry_seed + position * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)
+
+
 def decode_entry(blob: bytes):
     entry = marshal.loads(blob)
     assert entry[0] == ENTRY_FORMAT, "unknown log entry format %r" % (entry[0],)
@@ -73,8 +79,7 @@ class StateMachine:
         now_ms = self.time_ms
         replies = []
         for position, op in enumerate(ops):
-            op_seed = (seed + position * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)
-            replies.append(self._apply_op(op, now_ms, op_seed))
+            replies.append(self._apply_op(op, now_ms, op_seed(seed, position)))
         return replies
 
     def _apply_op(self, op, now_ms: int, seed: int):
@@ -131,7 +136,7 @@ class StateMachine:
     # -- one command ---------------------------------------------------------------------------
     def execute(self, context: Context, argv):
         """Run one data command; errors become error replies (state untouched, by contract)."""
-        spec = COMMANDS.get(argv[0].lower())
+        spec = lookup(argv[0])
         if spec is None or spec.kind != "data":
             return ErrorReply(errors.unknown_command(argv[0], argv[1:]))
         if not spec.check_arity(len(argv)):
