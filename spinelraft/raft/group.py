@@ -92,6 +92,9 @@ class ShardGroup(SyncObj):
         self._stopping = False
         self.inline_loop = None  # set when ticking on the asyncio loop (one-node group)
         self.before_apply = None  # hook: before_apply(machine) under the lock (the change feed)
+        # hook: on_applied(blob, replies) after each entry is applied on this node, outside the
+        # lock (blocked clients wake up from it); the Raft thread calls it, or the loop for one node
+        self.on_applied = None
         self._thread = threading.Thread(target=self._tick_loop, name="raft-shard-%d" % shard_id,
                                         daemon=True)
 
@@ -138,6 +141,8 @@ class ShardGroup(SyncObj):
             replies = self.machine.apply_entry(blob)
         self.entries_applied += 1
         self.commands_applied += len(replies)
+        if self.on_applied is not None:
+            self.on_applied(blob, replies)
         return replies
 
     def _replace_machine(self, machine: StateMachine):
@@ -196,7 +201,7 @@ class ShardGroup(SyncObj):
             except Exception:  # a failed admin action must not stop the group
                 log.exception("tick call failed on shard %d", self.shard_id)
         self._maybe_sync_journal()
-        if (self.inline_loop is None and not self.otherNodes
+        if (self.inline_loop is None and not self._SyncObj__otherNodes
                 and self.last_log_index() > self.raftCommitIndex):
             self._SyncObj__pipeNotifier.notify()
 
@@ -229,6 +234,10 @@ class ShardGroup(SyncObj):
         resizable = getattr(self._SyncObj__raftLog, "_FileJournal__journalFile", None)
         handle = getattr(resizable, "_ResizableFile__f", None)
         return None if handle is None or handle.closed else handle.fileno()
+
+    def has_peers(self) -> bool:
+        """True when the group has other members (pysyncobj's otherNodes copies the set)."""
+        return bool(self._SyncObj__otherNodes)
 
     def match_indexes(self) -> dict:
         """Leader only: raft address of each follower -> highest log index it has stored."""
