@@ -39,6 +39,10 @@ class Settings:
     loglevel: str = "info"
     logfile: str = ""
     unsafe_stale_reads: bool = False  # test-only: skip the read barrier (jepsen planted bug)
+    grpc_port: int = 50051  # gRPC API port; 0 disables it
+    tls_cert_file: str = ""  # PEM certificate (chain) for the gRPC port; with tls-key-file
+    tls_key_file: str = ""  # PEM private key for the gRPC port
+    watch_history: int = 100_000  # changes kept in memory for gRPC Watch (resume window)
     members: list = field(default_factory=list)  # [Member]; empty: a cluster of this node alone
     source: str = field(default="defaults", compare=False)
 
@@ -59,6 +63,7 @@ class Member:
     host: str
     port: int
     raft_port: int
+    grpc_port: int = 0  # 0: not configured (clients are then not told where the leader is)
 
     @property
     def raft_address(self) -> str:
@@ -109,11 +114,12 @@ def _members(value, origin) -> list:
         raise ConfigError("members in %s must be a list of tables ([[members]])" % origin)
     members = []
     for index, table in enumerate(value):
-        if not isinstance(table, dict) or set(table) - {"id", "host", "port", "raft-port"}:
-            raise ConfigError("members[%d] in %s must have id, host, port, raft-port" % (index, origin))
+        if not isinstance(table, dict) or set(table) - {"id", "host", "port", "raft-port", "grpc-port"}:
+            raise ConfigError("members[%d] in %s must have id, host, port, raft-port (and may have grpc-port)"
+                              % (index, origin))
         try:
             member = Member(str(table["id"]), str(table.get("host", "127.0.0.1")),
-                            int(table["port"]), int(table["raft-port"]))
+                            int(table["port"]), int(table["raft-port"]), int(table.get("grpc-port", 0)))
         except (KeyError, TypeError, ValueError):
             raise ConfigError("members[%d] in %s needs id, port and raft-port" % (index, origin)) from None
         members.append(member)
@@ -138,7 +144,7 @@ def _coerce(field_, value, key, origin):
 
 
 def validate(settings: Settings):
-    for name in ("port", "metrics_port", "raft_port"):
+    for name in ("port", "metrics_port", "raft_port", "grpc_port"):
         value = getattr(settings, name)
         if not 0 <= value <= 65535 or (name == "port" and value == 0):
             raise ConfigError("%s must be a TCP port (1-65535), got %d" % (_key_name(name), value))
@@ -160,6 +166,10 @@ def validate(settings: Settings):
         raise ConfigError("snapshot-min-entries must be at least 1000")
     if settings.proposal_timeout < 1:
         raise ConfigError("proposal-timeout must be at least 1 second")
+    if settings.watch_history < 1:
+        raise ConfigError("watch-history must be at least 1")
+    if bool(settings.tls_cert_file) != bool(settings.tls_key_file):
+        raise ConfigError("tls-cert-file and tls-key-file go together: set both or neither")
     if settings.snapshot_min_time < 1:
         raise ConfigError("snapshot-min-time must be at least 1 second")
     if not settings.node_id or any(c.isspace() for c in settings.node_id):
@@ -180,10 +190,12 @@ def _validate_members(settings: Settings):
         # Without a secret pysyncobj unpickles whatever a TCP peer sends: remote code execution.
         raise ConfigError("a cluster of several nodes needs cluster-secret (Raft traffic is authenticated with it)")
     for member in settings.members:
-        if not (0 < member.port < 65536 and 0 < member.raft_port < 65536):
+        if not (0 < member.port < 65536 and 0 < member.raft_port < 65536 and 0 <= member.grpc_port < 65536):
             raise ConfigError("member %s has an invalid port" % member.id)
     # this node listens where the members list says it does
     settings.host, settings.port, settings.raft_port = me[0].host, me[0].port, me[0].raft_port
+    if me[0].grpc_port:
+        settings.grpc_port = me[0].grpc_port
 
 
 def add_arguments(parser: argparse.ArgumentParser):
@@ -193,6 +205,9 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--data-dir", help="directory for the Raft journal and snapshots (default ./data)")
     parser.add_argument("--metrics-port", type=int, help="Prometheus /metrics port, 0 disables (default 8878)")
     parser.add_argument("--raft-port", type=int, help="Raft port (default: RESP port + 100)")
+    parser.add_argument("--grpc-port", type=int, help="gRPC API port, 0 disables (default 50051)")
+    parser.add_argument("--tls-cert-file", help="PEM certificate for TLS on the gRPC port")
+    parser.add_argument("--tls-key-file", help="PEM private key for TLS on the gRPC port")
     parser.add_argument("--appendfsync", choices=FSYNC_POLICIES, help="journal fsync policy (default always)")
     parser.add_argument("--requirepass", help="password for the default user")
     parser.add_argument("--loglevel", choices=LOG_LEVELS, help="log level (default info)")
@@ -207,5 +222,6 @@ def add_arguments(parser: argparse.ArgumentParser):
 
 def overrides_from(namespace: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
-             "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout")
+             "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout",
+             "grpc_port", "tls_cert_file", "tls_key_file")
     return {name: getattr(namespace, name, None) for name in names}

@@ -20,8 +20,9 @@ def node_dirs(directory: str) -> list:
 
 def write_configs(directory: str, nodes: int, base_port: int, secret: str) -> list:
     members = "".join(
-        '[[members]]\nid = "n%d"\nhost = "127.0.0.1"\nport = %d\nraft-port = %d\n\n'
-        % (index + 1, base_port + index, base_port + 100 + index) for index in range(nodes))
+        '[[members]]\nid = "n%d"\nhost = "127.0.0.1"\nport = %d\nraft-port = %d\ngrpc-port = %d\n\n'
+        % (index + 1, base_port + index, base_port + 100 + index, base_port + 300 + index)
+        for index in range(nodes))
     paths = []
     for index in range(nodes):
         node_dir = os.path.join(directory, "node%d" % (index + 1))

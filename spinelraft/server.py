@@ -118,6 +118,8 @@ async def serve(settings):
     require_free_port(settings.host, settings.raft_port or settings.port + 100, "Raft")
     if settings.metrics_port:
         require_free_port(settings.host, settings.metrics_port, "metrics")
+    if settings.grpc_port:
+        require_free_port(settings.host, settings.grpc_port, "gRPC")
     os.makedirs(settings.data_dir, exist_ok=True)
     node = Node(settings, loop)
     node.start()
@@ -126,25 +128,45 @@ async def serve(settings):
         loop.add_signal_handler(signum, stop.set)
     try:
         await wait_ready(node)
+        grpc_front = await start_grpc_api(node, settings)
         await server.start_serving()
         if settings.metrics_port:
             start_metrics(node, settings.host, settings.metrics_port)
         tasks = [loop.create_task(expire_keys_forever(node)),
                  loop.create_task(expire_stuck_proposals_forever(node, settings.proposal_timeout)),
                  loop.create_task(close_idle_clients_forever(node))]
-        log.info("ready to accept connections: RESP on %s:%d, metrics on %s, raft on %s, data in %s",
-                 settings.host, settings.port,
+        log.info("ready to accept connections: RESP on %s:%d, gRPC on %s, metrics on %s, raft on %s, "
+                 "data in %s", settings.host, settings.port,
+                 "%s:%d%s" % (settings.host, settings.grpc_port, " (TLS)" if settings.tls_cert_file else "")
+                 if settings.grpc_port else "off",
                  "%s:%d" % (settings.host, settings.metrics_port) if settings.metrics_port else "off",
                  settings.raft_address, os.path.abspath(settings.data_dir))
         print("spinelraft-server ready on %s:%d" % (settings.host, settings.port), flush=True)
         await stop.wait()
         log.info("shutting down")
         server.close()
+        if grpc_front is not None:
+            await grpc_front.stop()
         for task in tasks:
             task.cancel()
     finally:
         node.stop()
         log.info("stopped")
+
+
+async def start_grpc_api(node, settings):
+    """The gRPC API on the same loop (None when grpc-port is 0)."""
+    if not settings.grpc_port:
+        return None
+    from spinelraft.grpc_api.server import TlsFileError, start_grpc
+
+    try:
+        return await start_grpc(node, settings)
+    except TlsFileError as error:
+        raise StartupError("TLS for gRPC: %s" % error) from None
+    except RuntimeError as error:  # grpc could not bind
+        raise StartupError("cannot listen on %s:%d (gRPC): %s"
+                           % (settings.host, settings.grpc_port, error)) from None
 
 
 def main(argv=None):

@@ -45,7 +45,8 @@ class ServerProcess:
     @property
     def command(self):
         return [sys.executable, "-m", "spinelraft.server", "--port", str(self.port),
-                "--data-dir", self.data_dir, "--metrics-port", "0", "--logfile", self.log_path,
+                "--data-dir", self.data_dir, "--metrics-port", "0", "--grpc-port", "0",
+                "--logfile", self.log_path,
                 *self.extra_args]
 
     def start(self, wait: bool = True):

@@ -13,6 +13,7 @@ import spinelraft.node.commands  # noqa: F401  (registers connection and server 
 import spinelraft.statemachine.commands  # noqa: F401  (registers data commands)
 from spinelraft import errors
 from spinelraft.command_table import COMMANDS, NO_MULTI, NOAUTH, lookup
+from spinelraft.node.changefeed import ChangeFeed
 from spinelraft.node.session import Slot
 from spinelraft.node.slowlog import SlowLog
 from spinelraft.raft.group import ShardGroup
@@ -59,6 +60,8 @@ class Node:
             compaction_min_entries=settings.snapshot_min_entries,
             compaction_min_time_s=settings.snapshot_min_time,
         )
+        self.changes = ChangeFeed(settings.watch_history, loop)  # gRPC Watch
+        self.group.before_apply = self.changes.before_apply
         self.pending_drains = []  # connections with replies resolved by the last entry
         self.proposer = Proposer(self.group, loop, after_complete=self.run_drains,
                                  node_id=settings.node_id)

@@ -12,14 +12,14 @@ from tests.conftest import REPO, free_port
 
 
 def free_port_block(count: int) -> int:
-    """A base port such that base..base+count-1, +100 and +200 are all free."""
+    """A base port such that base..base+count-1, +100, +200 and +300 (gRPC) are all free."""
     import socket
 
     for _ in range(200):
         base = free_port()
-        if base + 200 + count >= 65536:
+        if base + 300 + count >= 65536:
             continue
-        ports = [base + offset + index for offset in (0, 100, 200) for index in range(count)]
+        ports = [base + offset + index for offset in (0, 100, 200, 300) for index in range(count)]
         free = True
         for port in ports:
             with socket.socket() as probe:
