@@ -1,9 +1,9 @@
 """Canonical snapshot encoding of a StateMachine.
 
 A snapshot is a sequence of (record key, record value) pairs in a fixed order: one metadata
-record, then every key of every database in the database's insertion order. The same state
-always yields the same bytes, which is how replicas are compared (digest) and what RocksDB
-stores (raft/snapshots.py writes these records).
+record, then every key of every database in the database's insertion order, then the WATCH
+versions of deleted keys. The same state always yields the same bytes, which is how replicas
+are compared (digest) and what RocksDB stores (raft/snapshots.py writes these records).
 """
 import hashlib
 import marshal
@@ -13,8 +13,11 @@ from collections import deque
 from spinelraft.statemachine.machine import StateMachine
 from spinelraft.statemachine.values import HashValue, SetValue, ZSetValue
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: versions of deleted keys are kept ("v" records)
+READABLE_FORMATS = (1, 2)
 META_KEY = b"meta"
+DATA_PREFIX = b"d"
+VERSION_PREFIX = b"v"
 
 # type -> (tag, encode(value) -> marshal-able, decode(payload) -> value)
 CODECS = {}
@@ -44,7 +47,20 @@ register_codec(ZSetValue, "z", lambda value: list(value.scores.items()), _decode
 def record_key(db_index: int, position: int) -> bytes:
     """Records are keyed by (db, position) so a store that sorts keys (RocksDB) gives them back
     in the original insertion order: dict order is part of the replicated state (SPOP, SCAN)."""
-    return b"d" + struct.pack(">BQ", db_index, position)
+    return DATA_PREFIX + struct.pack(">BQ", db_index, position)
+
+
+def version_record_key(db_index: int, position: int) -> bytes:
+    return VERSION_PREFIX + struct.pack(">BQ", db_index, position)
+
+
+def deleted_key_versions(db):
+    """(key, version) of every deleted key whose WATCH version is still remembered, sorted by
+    key (the order of db.versions is not replicated state; a restore changes it). They are
+    replicated state: EXEC compares them, and their number decides when Database.bump_version
+    compacts, so a restored replica must have exactly the same ones."""
+    data = db.data
+    return sorted((key, version) for key, version in db.versions.items() if key not in data)
 
 
 def encode_value(name: bytes, value, expire_ms, version) -> bytes:
@@ -65,6 +81,9 @@ def iter_records(machine: StateMachine):
             yield record_key(index, position), encode_value(
                 key, value, expires.get(key, -1), versions.get(key, -1)
             )
+    for index, db in enumerate(machine.dbs):
+        for position, pair in enumerate(deleted_key_versions(db)):
+            yield version_record_key(index, position), marshal.dumps(pair, 2)
 
 
 def load_records(records) -> StateMachine:
@@ -74,7 +93,7 @@ def load_records(records) -> StateMachine:
     for key, blob in records:
         if key == META_KEY:
             fmt, databases, counter, time_ms, floors, entry_ids = marshal.loads(blob)
-            assert fmt == SNAPSHOT_FORMAT, "unknown snapshot format %r" % (fmt,)
+            assert fmt in READABLE_FORMATS, "unknown snapshot format %r" % (fmt,)
             machine = StateMachine(databases)
             machine.counter = counter
             machine.time_ms = time_ms
@@ -85,8 +104,13 @@ def load_records(records) -> StateMachine:
         pending.append((key, blob))
     assert machine is not None, "snapshot has no metadata record"
     for key, blob in pending:
-        name, tag, payload, expire_ms, version = marshal.loads(blob)
         db = machine.dbs[key[1]]
+        if key.startswith(VERSION_PREFIX):
+            name, version = marshal.loads(blob)
+            db.versions[name] = version
+            continue
+        assert key.startswith(DATA_PREFIX), "unknown snapshot record %r" % (key,)
+        name, tag, payload, expire_ms, version = marshal.loads(blob)
         db.data[name] = DECODERS[tag](payload)
         if expire_ms >= 0:
             db.set_expire(name, expire_ms)
