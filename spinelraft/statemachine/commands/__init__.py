@@ -9,6 +9,8 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     server,
     sets,
     streams,
+    geo,
+    hyperloglog,
     json,
     txn,
     bloom,
