@@ -39,6 +39,7 @@ class Settings:
     loglevel: str = "info"
     logfile: str = ""
     unsafe_stale_reads: bool = False  # test-only: skip the read barrier (jepsen planted bug)
+    enable_debug_command: bool = False  # test-only: DEBUG SET-CLOCK-SKEW (jepsen clock nemesis)
     grpc_port: int = 50051  # gRPC API port; 0 disables it
     tls_cert_file: str = ""  # PEM certificate (chain) for the gRPC port; with tls-key-file
     tls_key_file: str = ""  # PEM private key for the gRPC port
@@ -218,10 +219,13 @@ def add_arguments(parser: argparse.ArgumentParser):
                         help="seconds before an uncommitted write is answered 'outcome unknown' (default 10)")
     parser.add_argument("--unsafe-stale-reads", action="store_true", default=None,
                         help=argparse.SUPPRESS)
+    parser.add_argument("--enable-debug-command", action="store_true", default=None,
+                        help="test-only: allow DEBUG SET-CLOCK-SKEW (used by the jepsen suite)")
 
 
 def overrides_from(namespace: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
              "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout",
-             "grpc_port", "tls_cert_file", "tls_key_file")
+             "grpc_port", "tls_cert_file", "tls_key_file",
+             "enable_debug_command")
     return {name: getattr(namespace, name, None) for name in names}

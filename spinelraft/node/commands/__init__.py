@@ -26,7 +26,9 @@ def subcommands(command_name: str, table: dict, session, args):
 from spinelraft.node.commands import (  # noqa: E402,F401
     cluster,
     connection,
+    debug,
     introspection,
+    membership,
     replication,
     server,
 )

@@ -1,0 +1,5 @@
+import sys
+
+from jepsen.cli import main
+
+sys.exit(main())
