@@ -85,6 +85,19 @@ def cmd_status(args):
     return 0
 
 
+def cmd_add_node(args):
+    """Add a started node (its config lists every member, itself included) to the cluster."""
+    reply = _command(args.host, args.port, "RAFT", "ADDNODE", args.id, args.node_host,
+                     str(args.node_port), str(args.raft_port), password=args.password)
+    print(reply.decode())
+    return 0
+
+
+def cmd_remove_node(args):
+    print(_command(args.host, args.port, "RAFT", "REMOVENODE", args.id, password=args.password).decode())
+    return 0
+
+
 def cmd_transfer_leader(args):
     """Ask the current leader to hand leadership to --to (a node's RESP host:port)."""
     host, port = args.to.rsplit(":", 1)
@@ -113,6 +126,13 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("status", help="table of shards: role, leader, term, commit/applied index, lag")
     commands.add_parser("snapshot", help="compact the Raft log into a RocksDB snapshot now")
+    add = commands.add_parser("add-node", help="add a started node to the cluster (one change at a time)")
+    add.add_argument("--id", required=True, help="the new node's node-id")
+    add.add_argument("--node-host", default="127.0.0.1", help="its RESP/Raft host")
+    add.add_argument("--node-port", type=int, required=True, help="its RESP port")
+    add.add_argument("--raft-port", type=int, required=True, help="its Raft port")
+    remove = commands.add_parser("remove-node", help="remove a node (not the leader) from the cluster")
+    remove.add_argument("--id", required=True, help="node-id to remove")
     transfer = commands.add_parser("transfer-leader", help="make the node at --to HOST:PORT the Raft leader")
     transfer.add_argument("--to", required=True, help="RESP address of the new leader, e.g. 127.0.0.1:7001")
     transfer.add_argument("--shard", type=int, default=0, help="shard (only shard 0 exists today)")
@@ -124,7 +144,8 @@ def main(argv=None):
     local.add_argument("--dir", default="local-cluster", help="directory for configs, data and logs")
     args = parser.parse_args(argv)
     handlers = {"status": cmd_status, "snapshot": cmd_snapshot, "local-cluster": cmd_local_cluster,
-                "transfer-leader": cmd_transfer_leader}
+                "transfer-leader": cmd_transfer_leader, "add-node": cmd_add_node,
+                "remove-node": cmd_remove_node}
     try:
         return handlers[args.command](args)
     except (OSError, RuntimeError) as error:

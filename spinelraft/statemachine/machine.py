@@ -27,6 +27,7 @@ OP_COMMAND = 0  # (OP_COMMAND, db, argv)
 OP_EXEC = 1  # (OP_EXEC, db, watches [(db, key, version)], [argv, ...])
 OP_EXPIRE = 2  # (OP_EXPIRE, 0, max_keys_per_db)
 OP_NOOP = 3  # (OP_NOOP, 0, None): a read barrier
+OP_MEMBER = 4  # (OP_MEMBER, 0, (b"add", id, host, port, raft_port) | (b"remove", id)): the member table
 
 EXPIRE_CYCLE_MAX_KEYS = 200
 
@@ -63,6 +64,7 @@ class StateMachine:
         self.counter = 0  # counts applied writes; the source of WATCH versions
         self.time_ms = 0  # the latest entry time applied; time never runs backwards here
         self.recent_entry_ids = {}  # insertion ordered: the oldest is evicted first
+        self.members = {}  # node id -> (host, RESP port, Raft port), replicated with the log
 
     # -- applying the log ----------------------------------------------------------------------
     def apply_entry(self, blob: bytes) -> list:
@@ -92,6 +94,8 @@ class StateMachine:
             return self._expire_cycle(now_ms, op[2])
         if kind == OP_NOOP:
             return None
+        if kind == OP_MEMBER:
+            return self._apply_member(op[2])
         raise AssertionError("unknown operation kind %r" % (kind,))
 
     def _apply_exec(self, db_index: int, watches, commands, now_ms: int, seed: int):
@@ -123,6 +127,16 @@ class StateMachine:
         if not 0 <= index < len(self.dbs):
             return ErrorReply(errors.DB_INDEX_OUT_OF_RANGE), db_index
         return OK, index
+
+    def _apply_member(self, change):
+        """Cluster membership metadata (who serves RESP where); Raft membership itself is
+        pysyncobj's, changed by the node once this entry is applied."""
+        action, node_id = change[0], change[1]
+        if action == b"add":
+            self.members[node_id] = tuple(change[2:5])
+        else:
+            self.members.pop(node_id, None)
+        return len(self.members)
 
     def _expire_cycle(self, now_ms: int, max_keys: int) -> int:
         removed = 0

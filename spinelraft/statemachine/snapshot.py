@@ -13,8 +13,8 @@ from collections import deque
 from spinelraft.statemachine.machine import StateMachine
 from spinelraft.statemachine.values import HashValue, SetValue, ZSetValue
 
-SNAPSHOT_FORMAT = 2  # 2: versions of deleted keys are kept ("v" records)
-READABLE_FORMATS = (1, 2)
+SNAPSHOT_FORMAT = 3  # 2: versions of deleted keys are kept ("v" records); 3: cluster members
+READABLE_FORMATS = (1, 2, 3)
 META_KEY = b"meta"
 DATA_PREFIX = b"d"
 VERSION_PREFIX = b"v"
@@ -72,7 +72,7 @@ def iter_records(machine: StateMachine):
     """Yield (record key, record value) in canonical order."""
     floors = [db.version_floor for db in machine.dbs]
     meta = (SNAPSHOT_FORMAT, len(machine.dbs), machine.counter, machine.time_ms, floors,
-            list(machine.recent_entry_ids))
+            list(machine.recent_entry_ids), list(machine.members.items()))
     yield META_KEY, marshal.dumps(meta, 2)
     for index, db in enumerate(machine.dbs):
         expires = db.expires
@@ -92,12 +92,13 @@ def load_records(records) -> StateMachine:
     machine = None
     for key, blob in records:
         if key == META_KEY:
-            fmt, databases, counter, time_ms, floors, entry_ids = marshal.loads(blob)
+            fmt, databases, counter, time_ms, floors, entry_ids, *rest = marshal.loads(blob)
             assert fmt in READABLE_FORMATS, "unknown snapshot format %r" % (fmt,)
             machine = StateMachine(databases)
             machine.counter = counter
             machine.time_ms = time_ms
             machine.recent_entry_ids = dict.fromkeys(entry_ids)
+            machine.members = dict(rest[0]) if rest else {}
             for db, floor in zip(machine.dbs, floors):
                 db.version_floor = floor
             continue

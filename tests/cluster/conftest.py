@@ -34,11 +34,16 @@ def free_port_block(count: int) -> int:
 
 
 class Cluster:
-    def __init__(self, directory: str, nodes: int, secret: str = "test-secret"):
+    def __init__(self, directory: str, nodes: int, secret: str = "test-secret", spare: int = 0):
         self.directory = directory
-        self.base_port = free_port_block(nodes)
+        self.secret = secret
+        self.base_port = free_port_block(nodes + spare)
         self.configs = write_configs(directory, nodes, self.base_port, secret)
         self.processes = {}
+
+    def grow(self, nodes: int):
+        """Rewrite every config for `nodes` members (running nodes keep what they loaded)."""
+        self.configs = write_configs(self.directory, nodes, self.base_port, self.secret)
 
     def port(self, index: int) -> int:
         return self.base_port + index
@@ -123,8 +128,8 @@ class Cluster:
 def cluster_factory(tmp_path):
     made = []
 
-    def make(nodes=3, secret="test-secret"):
-        cluster = Cluster(str(tmp_path / ("cluster%d" % len(made))), nodes, secret)
+    def make(nodes=3, secret="test-secret", spare=0):
+        cluster = Cluster(str(tmp_path / ("cluster%d" % len(made))), nodes, secret, spare)
         made.append(cluster)
         return cluster
 

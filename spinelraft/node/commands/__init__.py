@@ -29,6 +29,7 @@ from spinelraft.node.commands import (  # noqa: E402,F401
     debug,
     introspection,
     membership,
+    membership,
     replication,
     server,
 )

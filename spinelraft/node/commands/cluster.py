@@ -17,19 +17,23 @@ def cluster_node_id(node_id: str) -> bytes:
     return hashlib.sha1(node_id.encode()).hexdigest().encode()
 
 
+def member_table(node) -> list:
+    """Members as dicts: the replicated table once membership changed, else the config's."""
+    settings = node.settings
+    replicated = node.group.machine.members
+    if replicated:
+        return [{"id": node_id, "host": host, "port": port, "raft": "%s:%d" % (host, raft_port)}
+                for node_id, (host, port, raft_port) in replicated.items()]
+    if settings.members:
+        return [{"id": m.id, "host": m.host, "port": m.port, "raft": m.raft_address} for m in settings.members]
+    return [{"id": settings.node_id, "host": settings.host, "port": settings.port,
+             "raft": settings.raft_address}]
+
+
 def topology(node) -> list:
     """[(first slot, last slot, [(member dict, is_leader)])] for every shard."""
-    settings = node.settings
-    members = settings.members or [None]
     leader = node.group.leader_address()
-    described = []
-    for member in members:
-        if member is None:
-            entry = {"id": settings.node_id, "host": settings.host, "port": settings.port,
-                     "raft": settings.raft_address}
-        else:
-            entry = {"id": member.id, "host": member.host, "port": member.port, "raft": member.raft_address}
-        described.append((entry, entry["raft"] == leader))
+    described = [(entry, entry["raft"] == leader) for entry in member_table(node)]
     described.sort(key=lambda item: not item[1])  # the leader (master) first
     first, last = shard_slot_range(0, 1)
     return [(first, last, described)]
