@@ -51,7 +51,8 @@ def wait_for_port(port: int, process, timeout_s: float = 60.0):
 def start_spinelraft(data_dir: str, fsync: str):
     port = free_port()
     command = [sys.executable, "-m", "spinelraft.server", "--port", str(port), "--data-dir", data_dir,
-               "--metrics-port", "0", "--appendfsync", fsync, "--logfile", os.path.join(data_dir, "log")]
+               "--metrics-port", "0", "--grpc-port", "0", "--appendfsync", fsync,
+               "--logfile", os.path.join(data_dir, "log")]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port, process)
     return port, process
