@@ -52,7 +52,7 @@ def build_parser():
     matrix.add_argument("--time", type=float, default=120.0, help="seconds per run (default 120)")
     matrix.add_argument("--nodes", type=int, default=5)
     matrix.add_argument("--workloads", default=",".join(sorted(WORKLOADS)))
-    matrix.add_argument("--nemeses", default="none,kill,pause,partition,transfer,clock,member,"
+    matrix.add_argument("--nemeses", default="none,kill,pause,partition,transfer,clock,lag,member,"
                                              "partition+kill+pause")
     matrix.add_argument("--store", default="store")
     matrix.add_argument("--seed", type=int, default=1)

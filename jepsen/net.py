@@ -22,6 +22,8 @@ class Network:
     @staticmethod
     def unavailable_reason():
         """None when partitions can be made, else why not."""
+        if os.environ.get("JEPSEN_NO_IPTABLES"):
+            return "disabled by JEPSEN_NO_IPTABLES (partitions skipped)"
         if os.geteuid() != 0:
             return "not root: iptables rules need root (partitions skipped)"
         if shutil.which("iptables") is None:
@@ -33,6 +35,7 @@ class Network:
         return None
 
     def install(self):
+        remove_orphan_chains()
         _iptables("-N", self.chain)
         self.installed = True
         _iptables("-I", "INPUT", "-j", self.chain)
@@ -62,3 +65,15 @@ class Network:
         _iptables("-F", self.chain, check=False)
         _iptables("-X", self.chain, check=False)
         self.installed = False
+
+
+def remove_orphan_chains():
+    """Delete JEPSEN-<pid> chains left by runs that were killed outright (their pid is gone)."""
+    listing = _iptables("-S", check=False).stdout.splitlines()
+    chains = {line.split()[1] for line in listing if line.startswith("-N JEPSEN-")}
+    for chain in chains:
+        pid = chain.split("-", 1)[1]
+        if pid.isdigit() and not os.path.exists("/proc/%s" % pid):
+            _iptables("-D", "INPUT", "-j", chain, check=False)
+            _iptables("-F", chain, check=False)
+            _iptables("-X", chain, check=False)

@@ -1,9 +1,14 @@
 """The server-side hooks the jepsen suite relies on, against real server processes."""
-import redis
+import os
+import random
+import subprocess
+
 import pytest
+import redis
 
 from jepsen.cluster import Cluster
 from jepsen.nemesis import set_clock_skew
+from jepsen.net import Network, remove_orphan_chains
 
 NOT_ALLOWED = ("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
                "you can run it from a local connection, otherwise you need to set this option in the "
@@ -35,7 +40,6 @@ def test_clock_skew_shifts_the_expiry_stamped_by_the_proposer(server_factory):
 
 def test_raft_connections_leave_from_each_nodes_own_address(tmp_path):
     """Nodes on 127.0.S.1-3: every established Raft connection names two node addresses."""
-    import random
 
     cluster = Cluster(str(tmp_path / "c"), str(tmp_path / "data"), 3, 77, random.Random(1),
                       ["--enable-debug-command"])
@@ -57,7 +61,6 @@ def test_raft_connections_leave_from_each_nodes_own_address(tmp_path):
 
 def _tcp_connections(pid: int):
     """(local (ip, port), remote (ip, port)) of the process's established IPv4 TCP sockets."""
-    import os
 
     inodes = set()
     for name in os.listdir("/proc/%d/fd" % pid):
@@ -79,3 +82,15 @@ def _address(text: str):
     host, port = text.split(":")
     octets = [str(int(host[index:index + 2], 16)) for index in (6, 4, 2, 0)]
     return ".".join(octets), int(port, 16)
+
+
+def test_chains_of_runs_killed_outright_are_removed_by_the_next_run():
+    if Network.unavailable_reason() is not None:
+        pytest.skip(Network.unavailable_reason())
+    with open("/proc/sys/kernel/pid_max") as handle:
+        dead_pid = int(handle.read()) + os.getpid() % 1000  # above pid_max: no such process
+    chain = "JEPSEN-%d" % dead_pid
+    subprocess.run(["iptables", "-w", "5", "-N", chain], check=True)
+    subprocess.run(["iptables", "-w", "5", "-I", "INPUT", "-j", chain], check=True)
+    remove_orphan_chains()
+    assert chain not in subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout
