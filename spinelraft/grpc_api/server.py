@@ -4,8 +4,7 @@ import asyncio
 import logging
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1._async import HealthServicer
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from spinelraft.grpc_api.generated import spinelraft_pb2 as pb
@@ -43,9 +42,9 @@ def server_credentials(settings):
 class GrpcFront:
     """The running gRPC server and its health reporter."""
 
-    def __init__(self, server, health, node):
+    def __init__(self, server, health_servicer, node):
         self.server = server
-        self.health = health
+        self.health = health_servicer
         self.node = node
         self.task = asyncio.get_running_loop().create_task(self._report_health())
 
@@ -78,8 +77,8 @@ async def start_grpc(node, settings) -> GrpcFront:
     pb_grpc.add_CommandServicer_to_server(CommandServicer(front), server)
     pb_grpc.add_WatchServicer_to_server(WatchServicer(front), server)
     pb_grpc.add_ClusterServicer_to_server(ClusterServicer(front), server)
-    health = HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         SERVICE_NAMES + (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                          reflection.SERVICE_NAME), server)
@@ -89,4 +88,4 @@ async def start_grpc(node, settings) -> GrpcFront:
     else:
         server.add_insecure_port(address)
     await server.start()
-    return GrpcFront(server, health, node)
+    return GrpcFront(server, health_servicer, node)
