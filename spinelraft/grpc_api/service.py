@@ -31,8 +31,8 @@ TRANSFER_WAIT_S = 10.0
 OPERATORS = {pb.Compare.EQUAL: b"EQ", pb.Compare.NOT_EQUAL: b"NE", pb.Compare.LESS: b"LT",
              pb.Compare.GREATER: b"GT"}
 MEMBERSHIP_UNIMPLEMENTED = (
-    "membership changes are not available over gRPC yet: members come from the [[members]] list "
-    "of every node's config file; change it there and restart the nodes one at a time")
+    "membership changes are not available over gRPC yet: use spinelraft-admin add-node / remove-node "
+    "(RAFT ADDNODE / REMOVENODE over RESP)")
 
 
 def _int(value: int) -> bytes:

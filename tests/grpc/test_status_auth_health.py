@@ -81,7 +81,7 @@ def test_membership_changes_are_unimplemented(client, stubs):
     with pytest.raises(grpc.RpcError) as error:
         stubs.cluster.AddMember(pb.AddMemberRequest())
     assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "config file" in error.value.details()
+    assert "spinelraft-admin add-node" in error.value.details()
 
 
 def test_cluster_of_one(client, grpc_server):

@@ -723,14 +723,14 @@ class ClusterServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AddMember(self, request, context):
-        """Not available yet: answers UNIMPLEMENTED (members come from the config file).
+        """Not available yet: answers UNIMPLEMENTED (use spinelraft-admin add-node).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RemoveMember(self, request, context):
-        """Not available yet: answers UNIMPLEMENTED (members come from the config file).
+        """Not available yet: answers UNIMPLEMENTED (use spinelraft-admin remove-node).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
