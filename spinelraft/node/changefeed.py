@@ -167,6 +167,10 @@ def _op_keys(op) -> list:
         spec = lookup(argv[0])
         if spec is None:
             continue
+        if spec.first_key == 1 and spec.last_key == 1 and spec.keys_fn is None:
+            if len(argv) > 1:  # most commands: one key at argv[1]
+                pairs.append((op[1], argv[1]))
+            continue
         try:
             keys = txn_keys(argv) if spec.name == "spinelraft.txn" else spec.keys(argv)
         except Exception:  # a malformed command: it will fail and change nothing
@@ -187,22 +191,36 @@ def _state_before(machine, op) -> dict:
     return state
 
 
+def _db_index(dbs, db, hint: int) -> int:
+    if 0 <= hint < len(dbs) and dbs[hint] is db:
+        return hint
+    return dbs.index(db)
+
+
 def _changes(machine, op, before, touched, start: int, now_ms: int) -> list:
     dbs = machine.dbs
-    revisions = {}  # (db, key) -> [first revision, last revision], first touch order
-    for db, key, revision in touched:
-        pair = (dbs.index(db), key)
-        seen = revisions.get(pair)
-        if seen is None:
-            revisions[pair] = [revision, revision]
-        else:
-            seen[1] = revision
-    changes = []
-    for (db_index, key), (first, last) in revisions.items():
-        changes += _key_changes(dbs[db_index], db_index, key, first, last, op[0],
-                                before.get((db_index, key)), now_ms)
-    changes += _resets(op, start, machine.counter, {r for _, _, r in touched})
-    changes.sort(key=_revision)
+    hint = op[1] if type(op[1]) is int else 0
+    if len(touched) == 1:  # the common case: one key changed once
+        db, key, revision = touched[0]
+        index = _db_index(dbs, db, hint)
+        changes = _key_changes(db, index, key, revision, revision, op[0], before.get((index, key)), now_ms)
+    else:
+        revisions = {}  # (db, key) -> [first revision, last revision], first touch order
+        for db, key, revision in touched:
+            pair = (_db_index(dbs, db, hint), key)
+            seen = revisions.get(pair)
+            if seen is None:
+                revisions[pair] = [revision, revision]
+            else:
+                seen[1] = revision
+        changes = []
+        for (db_index, key), (first, last) in revisions.items():
+            changes += _key_changes(dbs[db_index], db_index, key, first, last, op[0],
+                                    before.get((db_index, key)), now_ms)
+    if machine.counter - start > len(touched):  # a revision taken without a touch: a flush
+        changes += _resets(op, start, machine.counter, {r for _, _, r in touched})
+    if len(changes) > 1:
+        changes.sort(key=_revision)
     return changes
 
 
