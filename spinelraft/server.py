@@ -78,7 +78,8 @@ async def close_idle_clients_forever(node):
             continue
         limit = time.monotonic() - timeout
         for session in list(node.sessions.values()):
-            if session.last_active < limit and session.kill is not None:
+            # as Redis, a client blocked in BLPOP & co is not idle
+            if session.last_active < limit and session.kill is not None and not session.blocked:
                 session.kill()
 
 

@@ -12,8 +12,9 @@ from functools import partial
 import spinelraft.node.commands  # noqa: F401  (registers connection and server commands)
 import spinelraft.statemachine.commands  # noqa: F401  (registers data commands)
 from spinelraft import errors
-from spinelraft.command_table import COMMANDS, NO_MULTI, NOAUTH, lookup
+from spinelraft.command_table import BLOCKING, COMMANDS, NO_MULTI, NOAUTH, lookup
 from spinelraft.node.changefeed import ChangeFeed
+from spinelraft.node.blocking import BlockingManager
 from spinelraft.node.session import Slot
 from spinelraft.node.slowlog import SlowLog
 from spinelraft.raft.group import ShardGroup
@@ -74,6 +75,8 @@ class Node:
         self.total_errors = 0
         self.error_counts = {}  # error prefix -> count
         self.last_save_time = int(self.started_at)
+        self.blocking = BlockingManager(self)  # BLPOP & co: clients waiting for data
+        self.group.on_applied = self.blocking.entry_applied
 
     def start(self):
         self.group.start(self.loop)
@@ -85,6 +88,11 @@ class Node:
 
     def stop(self):
         self.group.stop()
+
+    def close_session(self, session):
+        """The connection is gone: forget the session, and any wait it was in."""
+        self.sessions.pop(session.id, None)
+        self.blocking.forget(session)
 
     def is_ready(self) -> bool:
         """The group knows its leader and this node has applied what the leader committed."""
@@ -108,6 +116,10 @@ class Node:
                 return self._refuse(session, "ERR Command not allowed inside a transaction", spec)
             session.multi.append(argv)
             return QUEUED
+        if BLOCKING in spec.flags:  # inside MULTI (and EXEC) they run as their non-blocking form
+            blocked = self.blocking.dispatch(session, spec, argv, started)
+            if blocked is not None:
+                return blocked
         if spec.kind == "server":
             reply = spec.handler(session, argv[1:])
             if type(reply) is not Slot:

@@ -50,6 +50,7 @@ class Session:
         self.multi_error = False  # a queued command was refused: EXEC answers EXECABORT
         self.watches = {}  # (db, key) -> version seen at WATCH
         self.readonly = False  # READONLY: allow stale local reads (multi-node)
+        self.blocked = False  # waiting in a blocking command (BLPOP...): CLIENT LIST flag b
         self.created = time.monotonic()
         self.last_active = self.created
         self.last_command = b"NULL"
@@ -70,6 +71,8 @@ class Session:
         flags = ""
         if self.multi is not None:
             flags += "x"
+        if self.blocked:
+            flags += "b"
         if self.readonly:
             flags += "r"
         return flags or "N"

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from functools import partial
 
-from spinelraft.command_table import lookup
+from spinelraft.command_table import BLOCKING, lookup
 from spinelraft.node.session import Session, Slot
 from spinelraft.resp.encoder import encode
 from spinelraft.resp.parser import RequestParser
@@ -31,6 +31,7 @@ class RespConnection(asyncio.Protocol):
         self.parser = RequestParser(node.settings.proto_max_bulk_len)
         self.queue = deque()  # Slots awaiting their turn to reply, in request order
         self.deferred = 0  # slots in queue that have not been dispatched yet
+        self.blocking = 0  # slots in queue of blocking commands (BLPOP...) not answered yet
         self.reading_paused = False
         self.writing_paused = False
         self.closed = False
@@ -55,7 +56,7 @@ class RespConnection(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.closed = True
-        self.node.sessions.pop(self.session.id, None)
+        self.node.close_session(self.session)
 
     def pause_writing(self):  # the client is not reading its replies: stop reading its requests
         self.writing_paused = True
@@ -92,7 +93,7 @@ class RespConnection(asyncio.Protocol):
     # -- ordering -----------------------------------------------------------------------------
     def _handle(self, argv, out):
         queue = self.queue
-        if queue and (self.deferred or not _is_write(argv)):
+        if queue and (self.deferred or self.blocking or not _is_write(argv)):
             self.deferred += 1
             queue.append(Slot(action=partial(self.node.dispatch, self.session, argv)))
             return
@@ -102,6 +103,7 @@ class RespConnection(asyncio.Protocol):
                 reply = reply.reply
             else:
                 reply.on_ready = self._request_drain
+                self._track_blocking(reply, 1)
                 queue.append(reply)
                 return
         if queue:
@@ -141,10 +143,12 @@ class RespConnection(asyncio.Protocol):
                 result = action()
                 if type(result) is Slot and not result.ready:
                     result.on_ready = self._request_drain
+                    self._track_blocking(result, 1)
                     queue[0] = result
                     continue
                 slot.resolve(result.reply if type(result) is Slot else result)
             queue.popleft()
+            self._track_blocking(slot, -1)
             if slot.spec is not None:
                 # Latency metrics include replication; SLOWLOG, as in Redis, only counts time
                 # spent executing on this node, which for a replicated write is not this wait.
@@ -156,6 +160,12 @@ class RespConnection(asyncio.Protocol):
             self._close_after_replies()
         else:
             self._maybe_resume_reading()
+
+    def _track_blocking(self, slot, change: int):
+        """A client blocked in BLPOP & co runs nothing after it until it is answered (writes
+        included, which otherwise go out at once behind pending ones)."""
+        if slot.spec is not None and BLOCKING in slot.spec.flags:
+            self.blocking += change
 
     def _close_after_replies(self):
         if self.queue or self.closed:

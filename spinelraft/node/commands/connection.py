@@ -324,12 +324,27 @@ def _client_no_evict(session, args):
     return OK
 
 
+def _client_unblock(session, args):
+    """CLIENT UNBLOCK id [TIMEOUT|ERROR]: answer a client blocked in BLPOP & co now."""
+    if len(args) > 2:
+        return ErrorReply("ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. "
+                          "Try CLIENT HELP.")
+    client_id = to_int(args[0])
+    if client_id is None:
+        return ErrorReply(errors.NOT_INTEGER)
+    reason = args[1].upper() if len(args) == 2 else b"TIMEOUT"
+    if reason not in (b"TIMEOUT", b"ERROR"):
+        return ErrorReply("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    return session.node.blocking.unblock(client_id, as_error=reason == b"ERROR")
+
+
 def _client_help(session, args):
     return [Simple(line) for line in (
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "ID", "INFO", "LIST [TYPE normal|master|replica|pubsub] [ID id ...]",
         "KILL <ip:port> | KILL <option> <value> [...]", "GETNAME", "SETNAME <name>",
-        "SETINFO <LIB-NAME|LIB-VER> <value>", "NO-EVICT (ON|OFF)", "HELP")]
+        "SETINFO <LIB-NAME|LIB-VER> <value>", "NO-EVICT (ON|OFF)",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]", "HELP")]
 
 
 CLIENT_SUBCOMMANDS = {
@@ -341,6 +356,7 @@ CLIENT_SUBCOMMANDS = {
     b"kill": (-3, _client_kill),
     b"setinfo": (4, _client_setinfo),
     b"no-evict": (3, _client_no_evict),
+    b"unblock": (-3, _client_unblock),
     b"help": (2, _client_help),
 }
 

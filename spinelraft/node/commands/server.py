@@ -161,7 +161,7 @@ def _section_clients(node):
     return [
         ("connected_clients", len(node.sessions)),
         ("maxclients", node.settings.maxclients),
-        ("blocked_clients", 0),
+        ("blocked_clients", node.blocking.blocked_count()),
     ]
 
 

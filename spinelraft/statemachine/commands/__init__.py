@@ -6,6 +6,7 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     lists,
     strings,
     zsets,
+    blocking,
     server,
     sets,
     streams,
