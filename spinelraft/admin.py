@@ -68,7 +68,7 @@ def _status_rows(host: str, port: int, password: str) -> list:
         prefix = "shard%d_" % shard
         commit = int(info[prefix + "commit_index"])
         applied = int(info[prefix + "applied_index"])
-        rows.append((info.get("raft_node_id", "?") + " (%s:%d)" % (host, port), str(shard),
+        rows.append((info.get("raft_node_id", "?") + "@%s:%d" % (host, port), str(shard),
                      info[prefix + "role"], info[prefix + "leader"], info[prefix + "term"],
                      str(commit), str(applied), str(commit - applied)))
         shard += 1
