@@ -155,6 +155,11 @@ class StateMachine:
             return ErrorReply(errors.unknown_command(argv[0], argv[1:]))
         if not spec.check_arity(len(argv)):
             return ErrorReply(errors.wrong_arity(spec.name))
+        tracked = context.writing and spec.is_write
+        if tracked:
+            db = context.db
+            keys = spec.keys(argv)
+            existed = [key in db.data for key in keys]
         try:
             reply = spec.handler(context, argv[1:])
         except CommandError as error:
@@ -162,10 +167,13 @@ class StateMachine:
         except Exception as error:  # a bug: same code, same state -> same reply everywhere
             log.exception("command %r failed inside the state machine", argv[0])
             return ErrorReply("ERR internal error in '%s': %s" % (spec.name, error))
-        if context.writing and spec.is_write and type(reply) is not ErrorReply:
-            db = context.db
-            for key in spec.keys(argv):
-                self.touch(db, key)
+        if tracked and type(reply) is not ErrorReply:
+            # A key that exists neither before nor after the write was not modified (LPOP or
+            # DEL of a missing key, an empty BLPOP retry): WATCH must not see a change there.
+            data = db.data
+            for key, was_there in zip(keys, existed):
+                if was_there or key in data:
+                    self.touch(db, key)
         return reply
 
     def touch(self, db: Database, key: bytes):

@@ -54,3 +54,15 @@ def test_exec_with_watch_is_decided_inside_apply():
     failed = machine.apply_entry(encode_entry(3, 3, [(OP_EXEC, 0, watches, [(b"SET", b"k", b"3")])]))
     assert failed == [NULL_ARRAY]
     assert machine.read(0, (b"GET", b"k"), 3, 0) == b"2"
+
+
+def test_a_write_that_changes_nothing_does_not_break_a_watch():
+    machine = StateMachine()
+    version = machine.key_version(0, b"w")
+    machine.apply_entry(encode_entry(1, 1, [(OP_COMMAND, 0, (b"LPOP", b"w"))]))
+    machine.apply_entry(encode_entry(2, 2, [(OP_COMMAND, 0, (b"DEL", b"w"))]))
+    assert machine.key_version(0, b"w") == version
+    watches = [(0, b"w", version)]
+    assert machine.apply_entry(encode_entry(3, 3, [(OP_EXEC, 0, watches, [(b"GET", b"w")])])) == [[None]]
+    machine.apply_entry(encode_entry(4, 4, [(OP_COMMAND, 0, (b"RPUSH", b"w", b"x"))]))
+    assert machine.key_version(0, b"w") != version
