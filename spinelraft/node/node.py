@@ -156,7 +156,7 @@ class Node:
         leader can exist, so its local state is linearizable. With peers, a read waits for a
         no-op entry proposed after it arrived (shared by every read waiting at that moment),
         unless the connection asked for stale reads (READONLY)."""
-        return bool(self.group.otherNodes) and not session.readonly \
+        return self.group.has_peers() and not session.readonly \
             and not self.settings.unsafe_stale_reads
 
     def read_after_barrier(self, db_index: int, argv, spec, started):
