@@ -69,6 +69,9 @@ class Node:
         self.sessions = {}  # id -> Session
         self.stats = {}  # command name -> CommandStats
         self.slowlog = SlowLog(settings)
+        self.group.slow_op_threshold_s = self.slowlog.threshold_s
+        self.group.on_slow_op = lambda argv, seconds: loop.call_soon_threadsafe(
+            self.slowlog.observe_write, seconds, argv)
         self.total_connections = 0
         self.rejected_connections = 0
         self.total_commands = 0

@@ -12,7 +12,19 @@ class SlowLog:
         self.entries = deque()
         self.next_id = 0
 
+    def threshold_s(self):
+        threshold = self.settings.slowlog_log_slower_than
+        return None if threshold < 0 else threshold / 1_000_000
+
+    def observe_write(self, seconds: float, argv):
+        """A replicated write, timed while it was applied here (no client: it may come from
+        another node's client)."""
+        self._add(seconds, argv, b"", b"")
+
     def observe(self, seconds: float, argv, session):
+        self._add(seconds, argv, session.address.encode(), session.name)
+
+    def _add(self, seconds: float, argv, address: bytes, name: bytes):
         threshold = self.settings.slowlog_log_slower_than
         micros = int(seconds * 1_000_000)
         if threshold < 0 or micros < threshold:
@@ -20,8 +32,7 @@ class SlowLog:
         shown = [self._trim(arg) for arg in argv[:MAX_ARGS]]
         if len(argv) > MAX_ARGS:
             shown[-1] = b"... (%d more arguments)" % (len(argv) - MAX_ARGS + 1)
-        entry = [self.next_id, int(time.time()), micros, shown,
-                 session.address.encode(), session.name]
+        entry = [self.next_id, int(time.time()), micros, shown, address, name]
         self.next_id += 1
         self.entries.appendleft(entry)
         while len(self.entries) > self.settings.slowlog_max_len:

@@ -20,7 +20,7 @@ from pysyncobj.config import FAIL_REASON
 
 from spinelraft.raft.snapshots import SnapshotStore
 from spinelraft.raft.source_address import bind_outgoing_connections
-from spinelraft.statemachine.machine import StateMachine
+from spinelraft.statemachine.machine import OP_COMMAND, StateMachine, decode_entry
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,10 @@ class ShardGroup(SyncObj):
         # hook: on_applied(blob, replies) after each entry is applied on this node, outside the
         # lock (blocked clients wake up from it); the Raft thread calls it, or the loop for one node
         self.on_applied = None
+        # SLOWLOG of writes: on_slow_op(argv, seconds) for operations slower than the threshold
+        # (slow_op_threshold_s() returns seconds, or None when disabled); runs in the apply thread
+        self.on_slow_op = None
+        self.slow_op_threshold_s = lambda: None
         self._thread = threading.Thread(target=self._tick_loop, name="raft-shard-%d" % shard_id,
                                         daemon=True)
 
@@ -138,12 +142,23 @@ class ShardGroup(SyncObj):
         with self.lock:
             if self.before_apply is not None:
                 self.before_apply(self.machine)
-            replies = self.machine.apply_entry(blob)
+            replies = self.machine.apply_entry(blob, clock=time.perf_counter)
+            if self.on_slow_op is not None:
+                self._report_slow_ops(blob, self.machine.op_seconds)
         self.entries_applied += 1
         self.commands_applied += len(replies)
         if self.on_applied is not None:
             self.on_applied(blob, replies)
         return replies
+
+    def _report_slow_ops(self, blob: bytes, durations: list):
+        threshold_s = self.slow_op_threshold_s()
+        if threshold_s is None or max(durations, default=0.0) < threshold_s:
+            return
+        ops = decode_entry(blob)[3]  # decoded again only when something was slow
+        for op, seconds in zip(ops, durations):
+            if seconds >= threshold_s and op[0] == OP_COMMAND:
+                self.on_slow_op(op[2], seconds)
 
     def _replace_machine(self, machine: StateMachine):
         with self.lock:

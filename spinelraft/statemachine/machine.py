@@ -65,10 +65,15 @@ class StateMachine:
         self.time_ms = 0  # the latest entry time applied; time never runs backwards here
         self.recent_entry_ids = {}  # insertion ordered: the oldest is evicted first
         self.members = {}  # node id -> (host, RESP port, Raft port), replicated with the log
+        self.op_seconds = []  # how long each operation of the last entry took (apply_entry clock)
 
     # -- applying the log ----------------------------------------------------------------------
-    def apply_entry(self, blob: bytes) -> list:
-        """Apply one log entry; returns one reply per operation, in order."""
+    def apply_entry(self, blob: bytes, clock=None) -> list:
+        """Apply one log entry; returns one reply per operation, in order.
+
+        `clock`, when given by the caller, is read around each operation and the durations are
+        left in `op_seconds` (for SLOWLOG); they never influence the state.
+        """
         _, now_ms, seed, ops, entry_id = decode_entry(blob)
         if entry_id is not None:
             if entry_id in self.recent_entry_ids:
@@ -80,8 +85,15 @@ class StateMachine:
             self.time_ms = now_ms
         now_ms = self.time_ms
         replies = []
+        if clock is None:
+            for position, op in enumerate(ops):
+                replies.append(self._apply_op(op, now_ms, op_seed(seed, position)))
+            return replies
+        durations = self.op_seconds = []
         for position, op in enumerate(ops):
+            started = clock()
             replies.append(self._apply_op(op, now_ms, op_seed(seed, position)))
+            durations.append(clock() - started)
         return replies
 
     def _apply_op(self, op, now_ms: int, seed: int):
