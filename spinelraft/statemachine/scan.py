@@ -6,13 +6,15 @@ iteration is returned at least once whatever else is added or removed meanwhile.
 """
 import hashlib
 import heapq
+import re
 
 from spinelraft import errors
 from spinelraft.errors import CommandError
-from spinelraft.statemachine.args import to_int
+from spinelraft.statemachine.args import c_string, keyword, to_int
 from spinelraft.statemachine.glob import match
 
 CURSOR_MAX = (1 << 63) - 1
+_STRTOUL = re.compile(rb"([+-]?)([0-9]*)")
 
 
 def element_hash(element: bytes) -> int:
@@ -20,13 +22,19 @@ def element_hash(element: bytes) -> int:
 
 
 def parse_cursor(raw: bytes) -> int:
-    cursor = to_int(raw)
-    if cursor is None:
-        # Redis parses the cursor with strtoull: any 64-bit unsigned value is a cursor.
-        if raw.isdigit() and int(raw) < (1 << 64):
-            return int(raw) & CURSOR_MAX
+    """parseScanCursorOrReply: strtoul(buf, &end, 10), invalid when buf starts with a space,
+    when anything is left before the C string's end (a NUL), or on overflow. So '', '+0', '-0'
+    and '1\\0x' are cursors; a minus sign wraps around as in C."""
+    text = c_string(raw)
+    found = _STRTOUL.fullmatch(text)
+    if found is None or (found.group(1) and not found.group(2)):
         raise CommandError(errors.INVALID_CURSOR)
-    return (cursor % (1 << 64)) & CURSOR_MAX  # strtoull wraps negatives, as Redis accepts -1
+    number = int(found.group(2) or b"0")
+    if number >= 1 << 64:
+        raise CommandError(errors.INVALID_CURSOR)
+    if found.group(1) == b"-":
+        number = -number % (1 << 64)
+    return number & CURSOR_MAX
 
 
 def parse_scan_options(args, allow_type: bool = False, allow_novalues: bool = False):
@@ -37,7 +45,7 @@ def parse_scan_options(args, allow_type: bool = False, allow_novalues: bool = Fa
     novalues = False
     index = 0
     while index < len(args):
-        option = args[index].upper()
+        option = keyword(args[index])
         has_value = index + 1 < len(args)
         if option == b"MATCH" and has_value:
             pattern = args[index + 1]
@@ -50,7 +58,7 @@ def parse_scan_options(args, allow_type: bool = False, allow_novalues: bool = Fa
                 raise CommandError(errors.SYNTAX)
             index += 2
         elif option == b"TYPE" and has_value and allow_type:
-            type_filter = args[index + 1].lower()
+            type_filter = c_string(args[index + 1]).lower()
             index += 2
         elif option == b"NOVALUES" and allow_novalues:
             novalues = True

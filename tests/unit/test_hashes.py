@@ -1,7 +1,7 @@
 """Hash commands. Expected replies and error texts were checked against redis-server 7.0.15."""
 import pytest
 
-from spinelraft.replies import OK, Map
+from spinelraft.replies import OK, Map, Pairs
 from spinelraft.statemachine.values import HashValue
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
@@ -201,9 +201,9 @@ def test_hrandfield_positive_count_gives_distinct_fields(sm):
         assert len(fields) == 3 and len(set(fields)) == 3
         assert set(fields) <= {b"a", b"b", b"c", b"d"}
     assert sm.run("HRANDFIELD", "h", "10") == [b"a", b"b", b"c", b"d"]
-    assert sm.run("HRANDFIELD", "h", "4", "WITHVALUES") == [
-        b"a", b"1", b"b", b"2", b"c", b"3", b"d", b"4",
-    ]
+    # field/value pairs: flat in RESP2, nested pairs in RESP3
+    assert sm.run("HRANDFIELD", "h", "4", "WITHVALUES") == Pairs(
+        [(b"a", b"1"), (b"b", b"2"), (b"c", b"3"), (b"d", b"4")])
 
 
 def test_hrandfield_negative_count_may_repeat(sm):
@@ -211,9 +211,9 @@ def test_hrandfield_negative_count_may_repeat(sm):
     fields = sm.run("HRANDFIELD", "h", "-50")
     assert len(fields) == 50 and set(fields) == {b"a", b"b"}
     pairs = sm.run("HRANDFIELD", "h", "-7", "withvalues")
-    assert len(pairs) == 14
-    for index in range(0, 14, 2):
-        assert {b"a": b"1", b"b": b"2"}[pairs[index]] == pairs[index + 1]
+    assert isinstance(pairs, Pairs) and len(pairs.items) == 7
+    for field, value in pairs.items:
+        assert {b"a": b"1", b"b": b"2"}[field] == value
 
 
 def test_hrandfield_count_zero_and_missing_key(sm):
@@ -237,7 +237,7 @@ def test_hrandfield_errors_in_redis_order(sm):
     assert sm.error("HRANDFIELD", "h", "1", "WITHVALUES", "x") == SYNTAX
     assert sm.error("HRANDFIELD", "h", "9223372036854775807", "WITHVALUES") == OUT_OF_RANGE
     assert sm.error("HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES") == OUT_OF_RANGE
-    assert sm.run("HRANDFIELD", "h", "4611686018427387903", "WITHVALUES") == [b"a", b"1"]
+    assert sm.run("HRANDFIELD", "h", "4611686018427387903", "WITHVALUES") == Pairs([(b"a", b"1")])
     assert sm.error("HRANDFIELD", "str") == WRONGTYPE
     assert sm.error("HRANDFIELD", "str", "0") == WRONGTYPE
 
@@ -345,3 +345,17 @@ def test_wrong_type(sm, command):
 )
 def test_wrong_arity(sm, command):
     assert sm.error(*command) == ARITY % command[0].lower()
+
+
+def test_hincrbyfloat_uses_the_long_double_range(sm):
+    """Checked against Redis 7.0.15: long double arithmetic, refusals in its order."""
+    sm.run("HSET", "h", "a", "1e400", "inf", "inf", "bad", "1 ")
+    assert sm.run("HINCRBYFLOAT", "h", "a", "1e300").startswith(b"1000000000000000000028188068")
+    assert len(sm.run("HGET", "h", "a")) == 401
+    assert sm.run("HINCRBYFLOAT", "h", "new", "1e400") == sm.run("HGET", "h", "a")
+    assert sm.error("HINCRBYFLOAT", "h", "b", "1e5000") == "ERR value is not a valid float"
+    assert sm.error("HINCRBYFLOAT", "h", "b", "-inf") == "ERR value is NaN or Infinity"
+    assert sm.error("HINCRBYFLOAT", "h", "inf", "1") == (
+        "ERR increment would produce NaN or Infinity")
+    assert sm.error("HINCRBYFLOAT", "h", "bad", "1") == "ERR hash value is not a float"
+    assert sm.run("HINCRBYFLOAT", "h", "tiny", "1e-4950") == b"0"

@@ -3,7 +3,7 @@ from collections import deque
 
 import pytest
 
-from spinelraft.replies import OK, Simple
+from spinelraft.replies import OK, ErrorReply, Simple
 from spinelraft.statemachine.values import HashValue
 
 WRONG_ARITY = "ERR wrong number of arguments for '%s' command"
@@ -379,3 +379,34 @@ def test_expired_key_is_invisible_and_reads_do_not_delete(sm):
     assert sm.run("PERSIST", "k") == 0
     assert sm.run("EXPIRE", "k", 100) == 0
     assert b"k" not in raw_data(sm)
+
+
+@pytest.mark.parametrize("command", [("SCAN",), ("SSCAN", "s"), ("HSCAN", "h"), ("ZSCAN", "z")])
+def test_scan_cursors_are_read_like_strtoul(sm, command):
+    """parseScanCursorOrReply: strtoul, refused on a leading space, leftovers before the NUL
+    that ends a C string, or overflow; a minus sign wraps around."""
+    sm.run("SADD", "s", "a")
+    sm.run("HSET", "h", "f", "v")
+    sm.run("ZADD", "z", "1", "m")
+    for cursor in (b"", b"+0", b"-0", b"0001", b"\x00z", b"-18446744073709551615"):
+        assert sm.run(*command, cursor)[0] == b"0", cursor
+    for cursor in (b"+1", b"1\x00z", b"18446744073709551615", b"-1"):
+        assert not isinstance(sm.run(*command, cursor), ErrorReply), cursor
+    for cursor in (b"+", b"-", b" 1", b"1 ", b"+-1", b"0x10", b"18446744073709551616",
+                   b"-18446744073709551616", b"1.5"):
+        assert sm.error(*command, cursor) == "ERR invalid cursor", cursor
+
+
+def test_scan_options_end_at_a_nul(sm):
+    sm.run("HSET", "h", "a", "1")
+    assert sm.run("HSCAN", "h", "0", b"COUNT\x00x", "5") == [b"0", [b"a", b"1"]]
+    assert sm.run("SCAN", "0", "TYPE", b"HASH\x00x") == [b"0", [b"h"]]
+
+
+def test_error_texts_stop_at_a_nul_like_c_strings(sm):
+    sm.run("SET", "k", "v")
+    assert sm.error("EXPIRE", "k", "10", b"\x00\xff") == "ERR Unsupported option "
+    assert sm.error("EXPIRE", "k", "10", b"a\x00\xff") == "ERR Unsupported option a"
+    assert sm.run("EXPIRE", "k", "10", b"NX\x00z") == 1  # strcasecmp sees NX
+    assert sm.error("OBJECT", b"encoding\x00", "k") == (
+        "ERR unknown subcommand 'encoding'. Try OBJECT HELP.")

@@ -3,7 +3,7 @@
 import pytest
 
 from spinelraft.command_table import COMMANDS
-from spinelraft.replies import NULL_ARRAY, OK, Map, Simple
+from spinelraft.replies import NULL_ARRAY, OK, KeyedArray, Map, Simple
 from spinelraft.statemachine.snapshot import digest, iter_records, load_records
 from spinelraft.statemachine.stream_value import (
     StreamValue,
@@ -36,6 +36,16 @@ def as_dict(reply):
     return {key.decode(): value for key, value in reply.items}
 
 
+def read(sm, *argv):
+    """An XREAD/XREADGROUP reply as [[key, entries], ...] (a KeyedArray: pairs in RESP2, a map
+    in RESP3); the null array passes through."""
+    reply = sm.run(*argv)
+    if reply is NULL_ARRAY:
+        return reply
+    assert isinstance(reply, KeyedArray)
+    return [[key, entries] for key, entries in reply.items]
+
+
 def info(sm, key="s"):
     return as_dict(sm.run("XINFO", "STREAM", key))
 
@@ -53,7 +63,7 @@ def abc(sm):
 def grouped(abc):
     """abc plus group g at 0, and consumer c that read all three entries."""
     abc.run("XGROUP", "CREATE", "s", "g", "0")
-    abc.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    read(abc, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
     return abc
 
 
@@ -317,23 +327,23 @@ def test_radix_tree_node_count():
 
 # -- XREAD -----------------------------------------------------------------------------------------
 def test_xread(abc):
-    assert abc.run("XREAD", "STREAMS", "s", "0") == [[b"s", [
+    assert read(abc, "XREAD", "STREAMS", "s", "0") == [[b"s", [
         entry("1-1", "f1", "v1"), entry("2-1", "f2", "v2"), entry("3-1", "f3", "v3")]]]
-    assert abc.run("XREAD", "COUNT", "1", "STREAMS", "s", "nokey", "0", "0") == \
+    assert read(abc, "XREAD", "COUNT", "1", "STREAMS", "s", "nokey", "0", "0") == \
         [[b"s", [entry("1-1", "f1", "v1")]]]
-    assert abc.run("XREAD", "STREAMS", "s", "2-1") == [[b"s", [entry("3-1", "f3", "v3")]]]
-    assert abc.run("XREAD", "STREAMS", "s", "3-1") is NULL_ARRAY
-    assert abc.run("XREAD", "STREAMS", "s", "$") is NULL_ARRAY
-    assert abc.run("XREAD", "STREAMS", "s", "s", "0", "2-1") == [
+    assert read(abc, "XREAD", "STREAMS", "s", "2-1") == [[b"s", [entry("3-1", "f3", "v3")]]]
+    assert read(abc, "XREAD", "STREAMS", "s", "3-1") is NULL_ARRAY
+    assert read(abc, "XREAD", "STREAMS", "s", "$") is NULL_ARRAY
+    assert read(abc, "XREAD", "STREAMS", "s", "s", "0", "2-1") == [
         [b"s", [entry("1-1", "f1", "v1"), entry("2-1", "f2", "v2"), entry("3-1", "f3", "v3")]],
         [b"s", [entry("3-1", "f3", "v3")]]]
-    assert abc.run("XREAD", "COUNT", "-5", "STREAMS", "s", "2") == [  # 2 is 2-0
+    assert read(abc, "XREAD", "COUNT", "-5", "STREAMS", "s", "2") == [  # 2 is 2-0
         [b"s", [entry("2-1", "f2", "v2"), entry("3-1", "f3", "v3")]]]
 
 
 def test_xread_block_is_parsed_but_never_waits(abc):
-    assert abc.run("XREAD", "BLOCK", "0", "STREAMS", "s", "$") is NULL_ARRAY
-    assert abc.run("XREAD", "BLOCK", "10", "STREAMS", "s", "2-1") == \
+    assert read(abc, "XREAD", "BLOCK", "0", "STREAMS", "s", "$") is NULL_ARRAY
+    assert read(abc, "XREAD", "BLOCK", "10", "STREAMS", "s", "2-1") == \
         [[b"s", [entry("3-1", "f3", "v3")]]]
     assert abc.error("XREAD", "BLOCK", "x", "STREAMS", "s", "0") == TIMEOUT_NOT_INTEGER
     assert abc.error("XREAD", "BLOCK", "1.5", "STREAMS", "s", "0") == TIMEOUT_NOT_INTEGER
@@ -459,12 +469,12 @@ def test_xgroup_help(sm):
 def test_xreadgroup_new_entries_and_history(abc):
     abc.run("XGROUP", "CREATE", "s", "g", "0")
     everything = [entry("1-1", "f1", "v1"), entry("2-1", "f2", "v2"), entry("3-1", "f3", "v3")]
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") == [[b"s", everything]]
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") is NULL_ARRAY
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0") == [[b"s", everything]]
-    assert abc.run("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", "0") == [[b"s", []]]
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") == [[b"s", everything]]
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") is NULL_ARRAY
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0") == [[b"s", everything]]
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", "0") == [[b"s", []]]
     abc.run("XDEL", "s", "2-1")
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", "1-1") == \
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", "1-1") == \
         [[b"s", [[b"2-1", NULL_ARRAY], entry("3-1", "f3", "v3")]]]
     # history reads count as deliveries, except for entries that are gone
     assert abc.run("XPENDING", "s", "g", "-", "+", "10") == [
@@ -473,12 +483,12 @@ def test_xreadgroup_new_entries_and_history(abc):
 
 def test_xreadgroup_counters_and_noack(abc):
     abc.run("XGROUP", "CREATE", "s", "g", "0")
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "NOACK", "STREAMS", "s", ">") == \
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "NOACK", "STREAMS", "s", ">") == \
         [[b"s", [entry("1-1", "f1", "v1")]]]
     group = as_dict(abc.run("XINFO", "GROUPS", "s")[0])
     assert (group["pending"], group["last-delivered-id"], group["entries-read"], group["lag"]) == \
         (0, b"1-1", 1, 2)
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">") == \
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">") == \
         [[b"s", [entry("2-1", "f2", "v2"), entry("3-1", "f3", "v3")]]]
     assert abc.run("XPENDING", "s", "g") == [2, b"2-1", b"3-1", [[b"c", b"2"]]]
 
@@ -486,7 +496,7 @@ def test_xreadgroup_counters_and_noack(abc):
 def test_xreadgroup_reassigns_entries_after_setid(grouped):
     grouped.now_ms += 500
     grouped.run("XGROUP", "SETID", "s", "g", "1-1")
-    assert grouped.run("XREADGROUP", "GROUP", "g", "other", "COUNT", "1", "STREAMS", "s", ">") == \
+    assert read(grouped, "XREADGROUP", "GROUP", "g", "other", "COUNT", "1", "STREAMS", "s", ">") == \
         [[b"s", [entry("2-1", "f2", "v2")]]]
     assert grouped.run("XPENDING", "s", "g", "-", "+", "10") == [
         [b"1-1", b"c", 500, 1], [b"2-1", b"other", 0, 1], [b"3-1", b"c", 500, 1]]
@@ -494,9 +504,9 @@ def test_xreadgroup_reassigns_entries_after_setid(grouped):
 
 def test_xreadgroup_creates_consumers_only_when_serving(abc):
     abc.run("XGROUP", "CREATE", "s", "g", "$")
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") is NULL_ARRAY
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">") is NULL_ARRAY
     assert abc.run("XINFO", "CONSUMERS", "s", "g") == []
-    assert abc.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0") == [[b"s", []]]
+    assert read(abc, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0") == [[b"s", []]]
     assert len(abc.run("XINFO", "CONSUMERS", "s", "g")) == 1
 
 
@@ -533,7 +543,7 @@ def test_xack(grouped):
 
 
 def test_xpending_forms(grouped):
-    grouped.run("XREADGROUP", "GROUP", "g", "d", "STREAMS", "s", "0")  # d has nothing pending
+    read(grouped, "XREADGROUP", "GROUP", "g", "d", "STREAMS", "s", "0")  # d has nothing pending
     grouped.now_ms += 100
     grouped.run("XCLAIM", "s", "g", "d", "0", "3-1")
     assert grouped.run("XPENDING", "s", "g") == [3, b"1-1", b"3-1", [[b"c", b"2"], [b"d", b"1"]]]
@@ -657,7 +667,7 @@ def test_xautoclaim_attempts_bound_the_scan(grouped):
     grouped.now_ms += 10
     for number in range(4, 30):
         grouped.run("XADD", "s", "%d-1" % number, "f", "v")
-    grouped.run("XREADGROUP", "GROUP", "g", "young", "STREAMS", "s", ">")
+    read(grouped, "XREADGROUP", "GROUP", "g", "young", "STREAMS", "s", ">")
     # COUNT 1 allows 10 attempts; entries too young to claim use them up
     reply = grouped.run("XAUTOCLAIM", "s", "g", "d", "5", "0", "COUNT", "1", "JUSTID")
     assert reply == [b"2-1", [b"1-1"], []]
@@ -769,7 +779,7 @@ def lag_of(sm, key="s"):
 def test_lag_without_tombstones(abc):
     abc.run("XGROUP", "CREATE", "s", "g", "0")
     assert lag_of(abc) == (None, 3)
-    abc.run("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")
+    read(abc, "XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")
     assert lag_of(abc) == (1, 2)
     abc.run("XGROUP", "SETID", "s", "g", "9-9")
     assert lag_of(abc) == (None, None)  # beyond the last ID: unknown
@@ -788,9 +798,9 @@ def test_lag_with_tombstones(sm):
     sm.run("XDEL", "s", "3-0")
     sm.run("XGROUP", "SETID", "s", "g", "0")
     assert lag_of(sm) == (None, None)
-    sm.run("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")
+    read(sm, "XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")
     assert lag_of(sm) == (None, None)  # 2-0 is after a tombstone: still unknown
-    sm.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    read(sm, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
     assert lag_of(sm) == (5, 0)  # the last ID is known to be the 5th entry ever added
 
 
@@ -873,6 +883,6 @@ def test_replicas_generate_the_same_ids(sm):
         for _ in range(3):
             harness.run("XADD", "s", "MAXLEN", "~", "1", "*", "f", "v")
         harness.run("XGROUP", "CREATE", "s", "g", "0")
-        harness.run("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+        read(harness, "XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
     assert digest(sm.machine) == digest(other.machine)
     assert sm.run("XRANGE", "s", "-", "+", "COUNT", "1")[0][0] == b"1234-0"

@@ -5,7 +5,7 @@ A bitmap is a string; bit 0 is the most significant bit of the first byte, as in
 from spinelraft import errors
 from spinelraft.command_table import command
 from spinelraft.errors import CommandError
-from spinelraft.statemachine.args import parse_int, to_int
+from spinelraft.statemachine.args import keyword, parse_int, to_int
 from spinelraft.statemachine.commands.strings import MAX_STRING_BYTES, get_string
 
 
@@ -52,7 +52,7 @@ def getbit(ctx, args):
 
 def _parse_unit(raw: bytes) -> bool:
     """BYTE|BIT -> True for BIT."""
-    unit = raw.upper()
+    unit = keyword(raw)
     if unit not in (b"BIT", b"BYTE"):
         raise CommandError(errors.SYNTAX)
     return unit == b"BIT"
@@ -171,7 +171,7 @@ BITOP_OPERATIONS = {
 @command("bitop", -4, "write denyoom", keys=(2, -1, 1), group="bitmap")
 def bitop(ctx, args):
     """Store AND, OR, XOR or NOT of strings at a destination; returns its length."""
-    operation, destination = args[0].upper(), args[1]
+    operation, destination = keyword(args[0]), args[1]
     if operation != b"NOT" and operation not in BITOP_OPERATIONS:
         raise CommandError(errors.SYNTAX)
     if operation == b"NOT" and len(args) != 3:
@@ -241,10 +241,10 @@ def _parse_bitfield_ops(args):
     overflow = OVERFLOW_WRAP
     index = 0
     while index < len(args):
-        name = args[index].upper()
+        name = keyword(args[index])
         remaining = len(args) - index - 1
         if name == b"OVERFLOW" and remaining >= 1:
-            overflow = args[index + 1].upper()
+            overflow = keyword(args[index + 1])
             if overflow not in (OVERFLOW_WRAP, OVERFLOW_SAT, OVERFLOW_FAIL):
                 raise CommandError(errors.BITFIELD_OVERFLOW_TYPE)
             index += 2

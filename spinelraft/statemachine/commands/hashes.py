@@ -4,19 +4,21 @@ Hashes are HashValue dicts changed in place; insertion order is the iteration or
 also the order Redis 7.0 uses for small (listpack) hashes. A hash that loses its last field is
 deleted. The random-pick and SCAN helpers here are shared with the set commands.
 """
+from fractions import Fraction
 from itertools import islice
 
 from spinelraft import errors
 from spinelraft.command_table import command
 from spinelraft.errors import CommandError
-from spinelraft.replies import OK, Map
+from spinelraft.replies import OK, Map, Pairs
 from spinelraft.statemachine.args import (
     INT64_MAX,
     INT64_MIN,
-    long_double_add,
+    keyword,
+    long_double_sum,
     parse_int,
-    to_float,
     to_int,
+    to_long_double,
 )
 from spinelraft.statemachine.glob import match
 from spinelraft.statemachine.scan import parse_cursor, parse_scan_options, scan
@@ -212,18 +214,18 @@ def hincrby(ctx, args):
 @command("hincrbyfloat", 4, "write denyoom fast", keys=(1, 1, 1), group="hash")
 def hincrbyfloat(ctx, args):
     """Increment the float value of a field (long double arithmetic, as Redis)."""
-    increment = to_float(args[2])
+    increment = to_long_double(args[2])
     if increment is None:
         raise CommandError(errors.NOT_FLOAT)
-    if increment in (float("inf"), float("-inf")):
+    if isinstance(increment, float):  # an infinity
         raise CommandError(errors.VALUE_NAN_OR_INF)
     value = get_hash(ctx, args[0])
-    current = b"0"
+    current = Fraction(0)
     if value is not None and args[1] in value:
-        current = value[args[1]]
-        if to_float(current) is None:
+        current = to_long_double(value[args[1]])
+        if current is None:
             raise CommandError(errors.HASH_VALUE_NOT_FLOAT)
-    result = long_double_add(current, args[2])
+    result = long_double_sum(current, increment)
     hash_for_write(ctx, args[0])[args[1]] = result
     return result
 
@@ -232,14 +234,14 @@ def hincrbyfloat(ctx, args):
 @command("hrandfield", -2, "readonly", keys=(1, 1, 1), group="hash")
 def hrandfield(ctx, args):
     """One random field, or `count` of them: distinct if positive, possibly repeated if
-    negative; WITHVALUES adds each value (a flat field, value, ... array)."""
+    negative; WITHVALUES adds each value (field/value pairs: flat in RESP2, nested in RESP3)."""
     if len(args) == 1:
         value = get_hash(ctx, args[0])
         if value is None:
             return None
         return random_member(ctx.rng, value)
     count = parse_random_count(args[1])
-    with_values = len(args) == 3 and args[2].upper() == WITHVALUES
+    with_values = len(args) == 3 and keyword(args[2]) == WITHVALUES
     if len(args) > 3 or (len(args) == 3 and not with_values):
         raise CommandError(errors.SYNTAX)
     if with_values and not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:
@@ -250,10 +252,7 @@ def hrandfield(ctx, args):
     fields = random_picks(ctx.rng, list(value), count)
     if not with_values:
         return list(fields)
-    reply = []
-    for field in fields:
-        reply += (field, value[field])
-    return reply
+    return Pairs((field, value[field]) for field in fields)
 
 
 @command("hscan", -3, "readonly", keys=(1, 1, 1), group="hash")

@@ -3,7 +3,7 @@ from spinelraft import errors
 from spinelraft.command_table import command
 from spinelraft.errors import CommandError
 from spinelraft.replies import OK, Simple
-from spinelraft.statemachine.args import INT64_MAX, parse_int
+from spinelraft.statemachine.args import INT64_MAX, c_string, keyword, parse_int, shown
 from spinelraft.statemachine.glob import match
 from spinelraft.statemachine.scan import parse_cursor, parse_scan_options, scan
 from spinelraft.statemachine.values import copy_value, encoding_name, type_name
@@ -90,7 +90,7 @@ def _parse_copy_options(ctx, args):
     replace = False
     index = 0
     while index < len(args):
-        option = args[index].upper()
+        option = keyword(args[index])
         if option == b"REPLACE":
             replace = True
         elif option == b"DB" and index + 1 < len(args):
@@ -246,7 +246,7 @@ def object_(ctx, args):
         return [Simple(line) for line in OBJECT_HELP]
     inspect = OBJECT_SUBCOMMANDS.get(subcommand)
     if inspect is None:
-        raise CommandError(errors.unknown_subcommand("object", args[0]))
+        raise CommandError(errors.unknown_subcommand("object", c_string(args[0])))
     if len(args) != 2:
         raise CommandError(errors.wrong_arity("object|" + subcommand.lower().decode()))
     value = ctx.get(args[1])
@@ -260,9 +260,9 @@ def _parse_expire_flags(args) -> list:
     """NX XX GT LT, with Redis's compatibility rules (checked before the time argument)."""
     flags = []
     for raw in args:
-        option = raw.upper()
+        option = keyword(raw)
         if option not in (b"NX", b"XX", b"GT", b"LT"):
-            raise CommandError(errors.UNSUPPORTED_OPTION % raw.decode("utf-8", "replace"))
+            raise CommandError(errors.UNSUPPORTED_OPTION % shown(raw))
         flags.append(option)
     if b"NX" in flags and (b"XX" in flags or b"GT" in flags or b"LT" in flags):
         raise CommandError(errors.EXPIRE_NX_CONFLICT)

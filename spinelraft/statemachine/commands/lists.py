@@ -12,7 +12,7 @@ from spinelraft import errors
 from spinelraft.command_table import command, numkeys_at
 from spinelraft.errors import CommandError
 from spinelraft.replies import NULL_ARRAY, OK
-from spinelraft.statemachine.args import INT64_MIN, parse_int, to_int
+from spinelraft.statemachine.args import INT64_MIN, keyword, parse_int, to_int
 
 LEFT = b"LEFT"
 RIGHT = b"RIGHT"
@@ -31,7 +31,7 @@ def get_list(ctx, key):
 
 def parse_side(raw: bytes) -> bool:
     """LEFT/RIGHT (any case) -> True for the head; anything else is a syntax error."""
-    side = raw.upper()
+    side = keyword(raw)
     if side == LEFT:
         return True
     if side == RIGHT:
@@ -185,7 +185,7 @@ def lrange(ctx, args):
 def linsert(ctx, args):
     """Insert an element before or after another element in a list"""
     key, where, pivot, element = args
-    where = where.upper()
+    where = keyword(where)
     if where not in (BEFORE, AFTER):
         raise CommandError(errors.SYNTAX)
     value = get_list(ctx, key)
@@ -320,7 +320,7 @@ def parse_lpos_options(options):
     rank, count, maxlen = 1, None, 0
     index = 0
     while index < len(options):
-        option = options[index].upper()
+        option = keyword(options[index])
         if index + 1 >= len(options):
             raise CommandError(errors.SYNTAX)
         raw = options[index + 1]
@@ -399,7 +399,7 @@ def parse_mpop_count(options) -> int:
     count = None
     index = 0
     while index < len(options):
-        if count is not None or options[index].upper() != b"COUNT" or index + 1 >= len(options):
+        if count is not None or keyword(options[index]) != b"COUNT" or index + 1 >= len(options):
             raise CommandError(errors.SYNTAX)
         count = to_int(options[index + 1])
         if count is None or count < 1:

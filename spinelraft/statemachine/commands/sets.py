@@ -8,7 +8,7 @@ from spinelraft import errors
 from spinelraft.command_table import command, numkeys_at
 from spinelraft.errors import CommandError
 from spinelraft.replies import SetReply
-from spinelraft.statemachine.args import to_int
+from spinelraft.statemachine.args import keyword, to_int
 from spinelraft.statemachine.commands.hashes import (
     parse_random_count,
     random_member,
@@ -275,7 +275,7 @@ def parse_intercard_args(args):
     limit = 0
     index = 1 + numkeys
     while index < len(args):
-        if args[index].upper() == LIMIT and index + 1 < len(args):
+        if keyword(args[index]) == LIMIT and index + 1 < len(args):
             limit = to_int(args[index + 1])
             if limit is None or limit < 0:
                 raise CommandError(errors.LIMIT_NEGATIVE)

@@ -13,8 +13,8 @@ from itertools import islice
 from spinelraft import errors
 from spinelraft.command_table import command
 from spinelraft.errors import CommandError
-from spinelraft.replies import NULL_ARRAY, OK, Map, Simple
-from spinelraft.statemachine.args import parse_int, to_int
+from spinelraft.replies import NULL_ARRAY, OK, KeyedArray, Map, Simple
+from spinelraft.statemachine.args import c_string, keyword, parse_int, shown, to_int
 from spinelraft.statemachine.stream_value import (
     APPROX_TRIM_LIMIT,
     ID_MAX,
@@ -45,16 +45,6 @@ def get_stream(ctx, key: bytes):
     return ctx.get_typed(key, StreamValue)
 
 
-def _c_string(raw: bytes) -> bytes:
-    """What C string functions see of an argument: everything before the first NUL."""
-    return raw.split(b"\0", 1)[0]
-
-
-def _shown(raw: bytes) -> str:
-    """A name as Redis prints it with %s in an error."""
-    return _c_string(raw).decode("utf-8", "replace")
-
-
 # -- IDs ---------------------------------------------------------------------------------------
 def _to_uint64(text: bytes):
     """string2ull: string2ll when it applies (refusing negatives), else strtoull's looser rules
@@ -75,7 +65,7 @@ def _split_id(raw: bytes, missing_seq: int, strict: bool, auto_seq: bool):
     """(ms, seq) of an ID argument; seq is None for <ms>-* when auto_seq allows that form."""
     if len(raw) > ID_MAX_LENGTH:
         raise CommandError(errors.STREAM_INVALID_ID)
-    text = _c_string(raw)
+    text = c_string(raw)
     if text == b"-" or text == b"+":
         if strict:
             raise CommandError(errors.STREAM_INVALID_ID)
@@ -151,7 +141,7 @@ def check_subcommand(name: str, table: dict, args):
     subcommand = args[0].upper()
     found = table.get(subcommand)
     if found is None:
-        raise CommandError(errors.unknown_subcommand(name, args[0]))
+        raise CommandError(errors.unknown_subcommand(name, c_string(args[0])))
     arity = found[0]
     argc = len(args) + 1
     if (arity >= 0 and argc != arity) or (arity < 0 and argc < -arity):
@@ -160,7 +150,7 @@ def check_subcommand(name: str, table: dict, args):
 
 
 def subcommand_syntax_error(name: str, raw: bytes) -> CommandError:
-    return CommandError(errors.SUBCOMMAND_SYNTAX % (_shown(raw)[:128], name.upper()))
+    return CommandError(errors.SUBCOMMAND_SYNTAX % (shown(raw)[:128], name.upper()))
 
 
 # -- XADD / XTRIM --------------------------------------------------------------------------------
@@ -190,7 +180,7 @@ def _parse_strategy(args, position: int, parsed: TrimArguments) -> int:
     if parsed.trims:
         raise CommandError(errors.MAXLEN_AND_MINID)
     more = len(args) - 1 - position
-    by_length = args[position].upper() == b"MAXLEN"
+    by_length = keyword(args[position]) == b"MAXLEN"
     parsed.approx = False
     if more >= 2 and args[position + 1] in (b"~", b"="):
         parsed.approx = args[position + 1] == b"~"
@@ -224,8 +214,8 @@ def parse_trim_arguments(args, xadd: bool) -> TrimArguments:
     position = 1
     while position < len(args):
         more = len(args) - 1 - position
-        option = args[position].upper()
-        if xadd and _c_string(args[position]) == b"*":
+        option = keyword(args[position])
+        if xadd and c_string(args[position]) == b"*":
             break
         if option in (b"MAXLEN", b"MINID") and more:
             position = _parse_strategy(args, position, parsed)
@@ -329,7 +319,7 @@ def range_command(ctx, args, reverse: bool):
     count = None
     position = 3
     while position < len(args):
-        if args[position].upper() != b"COUNT" or position + 1 >= len(args):
+        if keyword(args[position]) != b"COUNT" or position + 1 >= len(args):
             raise CommandError(errors.SYNTAX)
         count = max(parse_int(args[position + 1]), 0)
         position += 2
@@ -358,7 +348,7 @@ def stream_keys(argv) -> list:
     """keys_fn for XREAD/XREADGROUP: the keys are the first half of what follows STREAMS."""
     position = 1
     while position < len(argv):
-        word = bytes(argv[position]).upper()
+        word = keyword(bytes(argv[position]))
         if word in (b"BLOCK", b"COUNT"):
             position += 2
         elif word == b"GROUP":
@@ -391,7 +381,7 @@ class ReadArguments:
 def _parse_read_option(args, position: int, parsed: ReadArguments, grouped: bool) -> int:
     """One option before STREAMS; returns the position of its last argument."""
     more = len(args) - 1 - position
-    option = args[position].upper()
+    option = keyword(args[position])
     if option == b"BLOCK" and more:
         parsed.block_ms = parse_int(args[position + 1], errors.TIMEOUT_NOT_INTEGER)
         if parsed.block_ms < 0:
@@ -418,7 +408,7 @@ def parse_read_arguments(args, grouped: bool) -> ReadArguments:
     parsed = ReadArguments()
     position = 0
     while position < len(args):
-        if args[position].upper() == b"STREAMS" and position + 1 < len(args):
+        if keyword(args[position]) == b"STREAMS" and position + 1 < len(args):
             streams = args[position + 1:]
             if len(streams) % 2:
                 raise CommandError(errors.XREAD_UNBALANCED)
@@ -443,7 +433,7 @@ def resolve_read_ids(ctx, parsed: ReadArguments, grouped: bool) -> list:
             group = stream.groups.get(parsed.group_name) if stream is not None else None
             if group is None:
                 raise CommandError(errors.NOGROUP_XREADGROUP % (
-                    _shown(key), _shown(parsed.group_name)))
+                    shown(key), shown(parsed.group_name)))
         if raw == b"$":
             if grouped:
                 raise CommandError(errors.XREADGROUP_DOLLAR_ID)
@@ -465,8 +455,8 @@ def xread(ctx, args):
     reply = []
     for key, stream, _, after in resolve_read_ids(ctx, parsed, grouped=False):
         if stream is not None and stream.entries and stream.top_id() > after:
-            reply.append([key, range_reply(stream, after + 1, ID_MAX, parsed.count)])
-    return reply or NULL_ARRAY
+            reply.append((key, range_reply(stream, after + 1, ID_MAX, parsed.count)))
+    return KeyedArray(reply) if reply else NULL_ARRAY
 
 
 def deliver_new_entries(ctx, stream, group, consumer, parsed: ReadArguments) -> list:
@@ -511,8 +501,8 @@ def xreadgroup(ctx, args):
             entries = deliver_history(ctx, stream, consumer, after + 1, parsed.count)
         else:
             entries = deliver_new_entries(ctx, stream, group, consumer, parsed)
-        reply.append([key, entries])
-    return reply or NULL_ARRAY
+        reply.append((key, entries))
+    return KeyedArray(reply) if reply else NULL_ARRAY
 
 
 # -- XGROUP --------------------------------------------------------------------------------------
@@ -540,7 +530,7 @@ def _parse_xgroup_options(args, subcommand: bytes):
     entries_read = INVALID_ENTRIES_READ
     position = 4
     while position < len(args):
-        option = args[position].upper()
+        option = keyword(args[position])
         if subcommand == b"CREATE" and option == b"MKSTREAM":
             mkstream = True
             position += 1
@@ -603,7 +593,7 @@ def xgroup_subcommand(ctx, args):
             raise CommandError(errors.XGROUP_KEY_REQUIRED)
         group = stream.groups.get(args[2])
         if group is None and subcommand in (b"SETID", b"CREATECONSUMER", b"DELCONSUMER"):
-            raise CommandError(errors.NOGROUP_FOR_KEY % (_shown(args[2]), _shown(args[1])))
+            raise CommandError(errors.NOGROUP_FOR_KEY % (shown(args[2]), shown(args[1])))
     if subcommand == b"CREATE":
         return _xgroup_create(ctx, args, stream, entries_read)
     if subcommand == b"SETID":
@@ -636,7 +626,7 @@ def get_group_or_fail(ctx, key: bytes, name: bytes):
     stream = get_stream(ctx, key)
     group = stream.groups.get(name) if stream is not None else None
     if group is None:
-        raise CommandError(errors.NOGROUP_KEY_OR_GROUP % (_shown(key), _shown(name)))
+        raise CommandError(errors.NOGROUP_KEY_OR_GROUP % (shown(key), shown(name)))
     return stream, group
 
 
@@ -655,7 +645,7 @@ def _parse_pending_range(args):
     """[IDLE min] start end count [consumer]: parsed before the key is looked up."""
     first = 2
     min_idle = 0
-    if args[2].upper() == b"IDLE":
+    if keyword(args[2]) == b"IDLE":
         min_idle = parse_int(args[3])
         if len(args) + 1 < 8:
             raise CommandError(errors.SYNTAX)
@@ -726,7 +716,7 @@ def _parse_claim_options(args, position: int, now_ms: int) -> ClaimOptions:
     options = ClaimOptions()
     while position < len(args):
         more = len(args) - 1 - position
-        option = args[position].upper()
+        option = keyword(args[position])
         if option == b"FORCE":
             options.force = True
         elif option == b"JUSTID":
@@ -744,7 +734,7 @@ def _parse_claim_options(args, position: int, now_ms: int) -> ClaimOptions:
             position += 1
             options.last_id = parse_id(args[position], strict=True)
         else:
-            raise CommandError(errors.XCLAIM_UNRECOGNIZED % _shown(args[position]))
+            raise CommandError(errors.XCLAIM_UNRECOGNIZED % shown(args[position]))
         position += 1
     delivery = options.delivery_time
     if delivery is None or delivery < 0 or delivery > now_ms:
@@ -813,7 +803,7 @@ def _parse_autoclaim(args):
     justid = False
     position = 5
     while position < len(args):
-        option = args[position].upper()
+        option = keyword(args[position])
         if option == b"COUNT" and position + 1 < len(args):
             count = to_int(args[position + 1])
             if count is None or not 1 <= count <= XAUTOCLAIM_COUNT_MAX:
@@ -886,7 +876,7 @@ def _entries_read_reply(group: ConsumerGroup):
 def _info_consumers(ctx, stream, args) -> list:
     group = stream.groups.get(args[2])
     if group is None:
-        raise CommandError(errors.NOGROUP_FOR_KEY % (_shown(args[2]), _shown(args[1])))
+        raise CommandError(errors.NOGROUP_FOR_KEY % (shown(args[2]), shown(args[1])))
     return [Map([(b"name", name), (b"pending", len(consumer.pending)),
                  (b"idle", max(ctx.now_ms - consumer.seen_time, 0))])
             for name, consumer in group.consumers.items()]
@@ -934,11 +924,11 @@ def _parse_full_count(args):
     options = args[2:]
     if not options:
         return None
-    if len(options) not in (1, 3) or options[0].upper() != b"FULL":
+    if len(options) not in (1, 3) or keyword(options[0]) != b"FULL":
         raise subcommand_syntax_error("xinfo", args[0])
     if len(options) == 1:
         return XINFO_FULL_COUNT
-    if options[1].upper() != b"COUNT":
+    if keyword(options[1]) != b"COUNT":
         raise subcommand_syntax_error("xinfo", args[0])
     count = parse_int(options[2])
     if count < 0:
@@ -985,7 +975,7 @@ def _parse_setid_options(args, last_id: int):
     max_deleted_id = 0
     position = 2
     while position < len(args):
-        option = args[position].upper()
+        option = keyword(args[position])
         if position + 1 >= len(args):
             raise CommandError(errors.SYNTAX)
         if option == b"ENTRIESADDED":

@@ -6,6 +6,7 @@ from spinelraft.replies import OK, Map
 from spinelraft.statemachine.args import (
     INT64_MAX,
     INT64_MIN,
+    keyword,
     long_double_add,
     parse_int,
     to_int,
@@ -39,44 +40,66 @@ def absolute_expire_ms(ctx, unit: bytes, raw: bytes, command_name: str) -> int:
     return value
 
 
-def parse_set_options(args):
-    """SET options after key and value: (condition, get, unit, raw_expire, keepttl)."""
-    condition = None
-    want_get = False
+# Option flags of SET and GETEX, as parseExtendedStringArgumentsOrReply keeps them.
+_NX, _XX, _GET, _KEEPTTL, _PERSIST = 1, 2, 4, 8, 16
+_PLAIN_FLAGS = {b"NX": _NX, b"XX": _XX, b"GET": _GET, b"KEEPTTL": _KEEPTTL, b"PERSIST": _PERSIST}
+_EXPIRE_FLAGS = {b"EX": 32, b"PX": 64, b"EXAT": 128, b"PXAT": 256}
+_ANY_EXPIRE = 32 | 64 | 128 | 256
+
+
+def _option_allowed(option: bytes, flags: int, for_set: bool) -> bool:
+    """Redis's conditions: an option may repeat, but never join one it excludes."""
+    if option == b"NX":
+        return for_set and not flags & _XX
+    if option == b"XX":
+        return for_set and not flags & _NX
+    if option == b"GET":
+        return for_set
+    if option == b"KEEPTTL":
+        return for_set and not flags & (_PERSIST | _ANY_EXPIRE)
+    if option == b"PERSIST":
+        return not for_set and not flags & (_KEEPTTL | _ANY_EXPIRE)
+    if option in _EXPIRE_FLAGS:
+        others = _ANY_EXPIRE & ~_EXPIRE_FLAGS[option]
+        return not flags & (_KEEPTTL | _PERSIST | others)
+    return False
+
+
+def parse_extended_string_options(args, for_set: bool):
+    """SET/GETEX options -> (flags, expire unit or None, raw expire or None).
+
+    Like Redis, options are compared as C strings (a NUL ends them), the same option may be
+    given twice, and a repeated EX/PX/EXAT/PXAT keeps its last value (checked later)."""
+    flags = 0
     unit = raw = None
-    keepttl = False
     index = 0
     while index < len(args):
-        option = args[index].upper()
-        if option in (b"NX", b"XX") and condition is None:
-            condition = option
-        elif option == b"GET" and not want_get:
-            want_get = True
-        elif option == b"KEEPTTL" and unit is None and not keepttl:
-            keepttl = True
-        elif option in (b"EX", b"PX", b"EXAT", b"PXAT") and unit is None and not keepttl:
-            if index + 1 >= len(args):
-                raise CommandError(errors.SYNTAX)
-            unit = option
-            raw = args[index + 1]
+        option = keyword(args[index])
+        is_expire = option in _EXPIRE_FLAGS
+        if not _option_allowed(option, flags, for_set) or (is_expire and index + 1 == len(args)):
+            raise CommandError(errors.SYNTAX)
+        if is_expire:
+            flags |= _EXPIRE_FLAGS[option]
+            unit, raw = option, args[index + 1]
             index += 1
         else:
-            raise CommandError(errors.SYNTAX)
+            flags |= _PLAIN_FLAGS[option]
         index += 1
-    return condition, want_get, unit, raw, keepttl
+    return flags, unit, raw
 
 
 @command("set", -3, "write denyoom", keys=(1, 1, 1), group="string")
 def set_(ctx, args):
     """Set the string value of a key, with NX/XX/GET and expiry options."""
     key, value = args[0], args[1]
-    condition, want_get, unit, raw, keepttl = parse_set_options(args[2:])
+    flags, unit, raw = parse_extended_string_options(args[2:], for_set=True)
     when_ms = absolute_expire_ms(ctx, unit, raw, "set") if unit else None
+    want_get = bool(flags & _GET)
     old = get_string(ctx, key) if want_get else ctx.get(key)
     exists = old is not None
-    if (condition == b"NX" and exists) or (condition == b"XX" and not exists):
+    if (flags & _NX and exists) or (flags & _XX and not exists):
         return old if want_get else None
-    ctx.set(key, value, keep_ttl=keepttl)
+    ctx.set(key, value, keep_ttl=bool(flags & _KEEPTTL))
     if when_ms is not None:
         ctx.db.set_expire(key, when_ms)
     return old if want_get else OK
@@ -137,28 +160,15 @@ def getdel(ctx, args):
 def getex(ctx, args):
     """Get a key's value and change or remove its TTL."""
     key = args[0]
-    unit = raw = None
-    persist = False
-    index = 1
-    while index < len(args):
-        option = args[index].upper()
-        if option in (b"EX", b"PX", b"EXAT", b"PXAT") and unit is None and not persist:
-            if index + 1 >= len(args):
-                raise CommandError(errors.SYNTAX)
-            unit, raw = option, args[index + 1]
-            index += 2
-        elif option == b"PERSIST" and unit is None and not persist:
-            persist = True
-            index += 1
-        else:
-            raise CommandError(errors.SYNTAX)
-    when_ms = absolute_expire_ms(ctx, unit, raw, "getex") if unit else None
+    flags, unit, raw = parse_extended_string_options(args[1:], for_set=False)
+    # Redis looks the key up and checks its type before it validates the expire time.
     value = get_string(ctx, key)
     if value is None:
         return None
+    when_ms = absolute_expire_ms(ctx, unit, raw, "getex") if unit else None
     if when_ms is not None:
         ctx.db.set_expire(key, when_ms)
-    elif persist:
+    elif flags & _PERSIST:
         ctx.db.persist(key)
     return value
 
@@ -399,7 +409,7 @@ def _parse_lcs_options(args):
     min_match_len = 0
     index = 0
     while index < len(args):
-        option = args[index].upper()
+        option = keyword(args[index])
         if option == b"IDX":
             want_idx = True
         elif option == b"LEN":

@@ -13,8 +13,8 @@ import math
 from spinelraft import errors
 from spinelraft.command_table import command, numkeys_at
 from spinelraft.errors import CommandError
-from spinelraft.replies import NULL_ARRAY, Double, format_double
-from spinelraft.statemachine.args import INT64_MAX, parse_int, to_float, to_int
+from spinelraft.replies import NULL_ARRAY, Double, Pairs, format_double
+from spinelraft.statemachine.args import INT64_MAX, keyword, parse_int, to_float, to_int
 from spinelraft.statemachine.glob import match
 from spinelraft.statemachine.scan import parse_cursor, parse_scan_options, scan
 from spinelraft.statemachine.values import SetValue, ZSetValue, encoding_name
@@ -38,15 +38,12 @@ def store_or_delete(ctx, key: bytes, zset: ZSetValue) -> int:
     return len(zset)
 
 
-def flat_reply(entries, withscores: bool) -> list:
-    """(score, member) pairs -> [member, ...] or RESP2's flat [member, score, ...]."""
+def entries_reply(entries, withscores: bool):
+    """(score, member) pairs -> [member, ...], or member/score Pairs (flat in RESP2, nested
+    pairs in RESP3) with scores."""
     if not withscores:
         return [member for _, member in entries]
-    reply = []
-    for score, member in entries:
-        reply.append(member)
-        reply.append(Double(score))
-    return reply
+    return Pairs((member, Double(score)) for score, member in entries)
 
 
 # -- numbers ------------------------------------------------------------------------------------
@@ -267,7 +264,7 @@ class RangeQuery:
 def _parse_range_options(query: RangeQuery, options, store: bool):
     index = 0
     while index < len(options):
-        option = options[index].upper()
+        option = keyword(options[index])
         if not store and option == b"WITHSCORES":
             query.withscores = True
         elif option == b"LIMIT" and index + 2 < len(options):
@@ -375,7 +372,7 @@ def range_command(ctx, args, kind=None, reverse=None):
     zset = get_zset(ctx, args[0])
     if zset is None:
         return []
-    return flat_reply(select_range(zset, query), query.withscores)
+    return entries_reply(select_range(zset, query), query.withscores)
 
 
 # -- ZADD / ZINCRBY -------------------------------------------------------------------------------
@@ -386,8 +383,8 @@ def parse_zadd(args) -> tuple:
     """Flags then score-member pairs, checked in Redis's order -> (flags, [(score, member)])."""
     flags = {}
     index = 0
-    while index < len(args) and args[index].upper() in ZADD_FLAGS:
-        flags[args[index].upper()] = True
+    while index < len(args) and keyword(args[index]) in ZADD_FLAGS:
+        flags[keyword(args[index])] = True
         index += 1
     pairs = args[index:]
     if not pairs or len(pairs) % 2:
@@ -493,35 +490,25 @@ def zmscore(ctx, args):
     return reply
 
 
-def rank_command(ctx, args, reverse: bool, name: str):
-    """ZRANK/ZREVRANK key member [WITHSCORE] (WITHSCORE as Redis 7.2 added it)."""
-    if len(args) > 3:
-        raise CommandError(errors.wrong_arity(name))
-    withscore = False
-    if len(args) == 3:
-        if args[2].upper() != b"WITHSCORE":
-            raise CommandError(errors.SYNTAX)
-        withscore = True
-    missing = NULL_ARRAY if withscore else None
+def rank_command(ctx, args, reverse: bool):
+    """ZRANK/ZREVRANK key member (Redis 7.0: no WITHSCORE, which 7.2 added)."""
     zset = get_zset(ctx, args[0])
     rank = None if zset is None else zset.rank(args[1])
     if rank is None:
-        return missing
-    if reverse:
-        rank = len(zset) - 1 - rank
-    return [rank, Double(zset.scores[args[1]])] if withscore else rank
+        return None
+    return len(zset) - 1 - rank if reverse else rank
 
 
-@command("zrank", -3, "readonly fast", keys=(1, 1, 1), group=GROUP)
+@command("zrank", 3, "readonly fast", keys=(1, 1, 1), group=GROUP)
 def zrank(ctx, args):
     """Get the rank of a member in a sorted set, lowest score first."""
-    return rank_command(ctx, args, False, "zrank")
+    return rank_command(ctx, args, False)
 
 
-@command("zrevrank", -3, "readonly fast", keys=(1, 1, 1), group=GROUP)
+@command("zrevrank", 3, "readonly fast", keys=(1, 1, 1), group=GROUP)
 def zrevrank(ctx, args):
     """Get the rank of a member in a sorted set, highest score first."""
-    return rank_command(ctx, args, True, "zrevrank")
+    return rank_command(ctx, args, True)
 
 
 # -- counting --------------------------------------------------------------------------------------
@@ -654,14 +641,19 @@ def pop_entries(ctx, key: bytes, zset: ZSetValue, from_max: bool, count: int) ->
 
 
 def pop_command(ctx, args, from_max: bool):
-    """ZPOPMIN/ZPOPMAX key [count]: a flat [member, score, ...] reply."""
+    """ZPOPMIN/ZPOPMAX key [count]: member/score pairs with a count (nested in RESP3), a flat
+    [member, score] without one, as Redis 7.0 replies."""
     if len(args) > 2:
         raise CommandError(errors.SYNTAX)
     count = parse_count(args[1], errors.NOT_POSITIVE) if len(args) == 2 else 1
     zset = get_zset(ctx, args[0])
     if zset is None or count == 0:
         return []
-    return flat_reply(pop_entries(ctx, args[0], zset, from_max, count), True)
+    popped = pop_entries(ctx, args[0], zset, from_max, count)
+    if len(args) == 1:
+        score, member = popped[0]
+        return [member, Double(score)]
+    return entries_reply(popped, True)
 
 
 @command("zpopmin", -2, "write fast", keys=(1, 1, 1), group=GROUP)
@@ -681,7 +673,7 @@ def parse_mpop_count(options) -> int:
     count = None
     index = 0
     while index < len(options):
-        if count is not None or options[index].upper() != b"COUNT" or index + 1 >= len(options):
+        if count is not None or keyword(options[index]) != b"COUNT" or index + 1 >= len(options):
             raise CommandError(errors.SYNTAX)
         count = to_int(options[index + 1])
         if count is None or count < 1:
@@ -699,7 +691,7 @@ def zmpop(ctx, args):
     where_index = 1 + numkeys
     if where_index >= len(args):
         raise CommandError(errors.SYNTAX)
-    where = args[where_index].upper()
+    where = keyword(args[where_index])
     if where not in (b"MIN", b"MAX"):
         raise CommandError(errors.SYNTAX)
     count = parse_mpop_count(args[where_index + 1:])
@@ -740,7 +732,7 @@ def _parse_setop_options(operation: SetOperation, options, kind: str, store: boo
     weighted = kind != "diff" and not cardinality_only
     index = 0
     while index < len(options):
-        option = options[index].upper()
+        option = keyword(options[index])
         remaining = len(options) - index
         if weighted and option == b"WEIGHTS" and remaining > len(operation.sources):
             for position in range(len(operation.sources)):
@@ -748,7 +740,7 @@ def _parse_setop_options(operation: SetOperation, options, kind: str, store: boo
                 operation.weights[position] = parse_score(raw, errors.WEIGHTS_NOT_FLOAT)
             index += 1 + len(operation.sources)
         elif weighted and option == b"AGGREGATE" and remaining >= 2:
-            aggregate = options[index + 1].upper()
+            aggregate = keyword(options[index + 1])
             if aggregate not in AGGREGATES:
                 raise CommandError(errors.SYNTAX)
             operation.aggregate = aggregate
@@ -858,7 +850,7 @@ def set_operation_reply(ctx, args, name: str, kind: str):
     operation = parse_set_operation(ctx, args, name, kind)
     result = COMPUTE[kind](operation)
     entries = sorted((score, member) for member, score in result.items())
-    return flat_reply(entries, operation.withscores)
+    return entries_reply(entries, operation.withscores)
 
 
 def set_operation_store(ctx, args, name: str, kind: str):
@@ -932,7 +924,7 @@ def parse_random_count(args):
     count = parse_int(args[1])
     if count < -INT64_MAX:
         raise CommandError(errors.RANDOM_COUNT_RANGE)
-    if len(args) > 3 or (len(args) == 3 and args[2].upper() != b"WITHSCORES"):
+    if len(args) > 3 or (len(args) == 3 and keyword(args[2]) != b"WITHSCORES"):
         raise CommandError(errors.SYNTAX)
     withscores = len(args) == 3
     if withscores and not -HALF_INT64 <= count <= HALF_INT64:
@@ -971,7 +963,7 @@ def zrandmember(ctx, args):
         return None if zset is None else zset.ordered[ctx.rng.below(len(zset))][1]
     if zset is None or count == 0:
         return []
-    return flat_reply(random_entries(ctx.rng, zset, count), withscores)
+    return entries_reply(random_entries(ctx.rng, zset, count), withscores)
 
 
 @command("zscan", -3, "readonly", keys=(1, 1, 1), group=GROUP)
