@@ -44,6 +44,9 @@ class Settings:
     tls_cert_file: str = ""  # PEM certificate (chain) for the gRPC port; with tls-key-file
     tls_key_file: str = ""  # PEM private key for the gRPC port
     watch_history: int = 100_000  # changes kept in memory for gRPC Watch (resume window)
+    # Record changes for Watch from start-up (journal replay included) rather than from the first
+    # Watch/Status call: positions then survive restarts, at ~1/3 more CPU per applied write.
+    watch_from_start: bool = False
     members: list = field(default_factory=list)  # [Member]; empty: a cluster of this node alone
     source: str = field(default="defaults", compare=False)
 

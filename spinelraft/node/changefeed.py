@@ -70,9 +70,10 @@ class ChangeFeed:
             self._instrument(machine)
 
     def attach(self, group):
-        """Make sure the group's current machine is observed (a reader arrived before any
-        entry was applied since start-up)."""
+        """Start observing the group (on the first reader: until then the feed costs nothing
+        on the apply path) and make sure its current machine is instrumented."""
         with group.lock:
+            group.before_apply = self.before_apply
             self.before_apply(group.machine)
 
     def _instrument(self, machine):

@@ -61,8 +61,11 @@ class Node:
             compaction_min_entries=settings.snapshot_min_entries,
             compaction_min_time_s=settings.snapshot_min_time,
         )
-        self.changes = ChangeFeed(settings.watch_history, loop)  # gRPC Watch
-        self.group.before_apply = self.changes.before_apply
+        # gRPC Watch; it observes applied entries only from the first Watch or Status call on
+        # (before that it costs nothing, and older positions answer OUT_OF_RANGE)
+        self.changes = ChangeFeed(settings.watch_history, loop)
+        if settings.watch_from_start:
+            self.changes.attach(self.group)
         self.pending_drains = []  # connections with replies resolved by the last entry
         self.proposer = Proposer(self.group, loop, after_complete=self.run_drains,
                                  node_id=settings.node_id)

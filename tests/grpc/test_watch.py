@@ -136,6 +136,7 @@ def test_position_older_than_the_history_is_out_of_range(grpc_factory, tmp_path)
     config.write_text("watch-history = 5\n")
     server = grpc_factory(extra_args=["--config", str(config)])
     with server.grpc_client() as small:
+        small.status()  # the feed records history from the first Watch or Status call on
         for index in range(10):
             small.set("k%d" % index, "v")
         with pytest.raises(SpinelRaftError) as error:
@@ -146,8 +147,10 @@ def test_position_older_than_the_history_is_out_of_range(grpc_factory, tmp_path)
         assert len(collect(small.watch(prefix="", start_after=head - 5, timeout=10), 5)) == 5
 
 
-def test_watch_resumes_across_a_server_restart(grpc_factory):
-    server = grpc_factory()
+def test_watch_resumes_across_a_server_restart(grpc_factory, tmp_path):
+    config = tmp_path / "from-start.toml"
+    config.write_text("watch-from-start = true\n")  # record the journal replay after the restart
+    server = grpc_factory(extra_args=["--config", str(config)])
     writer = server.grpc_client()
     start = writer.status().position.revision
     seen = []
