@@ -1,6 +1,17 @@
 """Server replies (spinelraft.replies values) -> the proto Reply, typed as RESP3 types them."""
 from spinelraft.grpc_api.generated import spinelraft_pb2 as pb
-from spinelraft.replies import NULL_ARRAY, Double, ErrorReply, Map, Push, SetReply, Simple, Verbatim
+from spinelraft.replies import (
+    NULL_ARRAY,
+    Double,
+    ErrorReply,
+    KeyedArray,
+    Map,
+    Pairs,
+    Push,
+    SetReply,
+    Simple,
+    Verbatim,
+)
 
 
 def to_reply(value) -> pb.Reply:  # noqa: C901 - one flat dispatch on the reply type
@@ -21,6 +32,11 @@ def to_reply(value) -> pb.Reply:  # noqa: C901 - one flat dispatch on the reply 
         items = value.items if kind is Push else value
         return pb.Reply(array=pb.ReplyList(items=[to_reply(item) for item in items]))
     if kind is Map:
+        return pb.Reply(map=pb.ReplyMap(entries=[
+            pb.ReplyMapEntry(key=to_reply(key), value=to_reply(item)) for key, item in value.items]))
+    if kind is Pairs:  # as RESP3 shapes it: an array of 2-element arrays
+        return pb.Reply(array=pb.ReplyList(items=[to_reply([first, second]) for first, second in value.items]))
+    if kind is KeyedArray:  # a map in RESP3
         return pb.Reply(map=pb.ReplyMap(entries=[
             pb.ReplyMapEntry(key=to_reply(key), value=to_reply(item)) for key, item in value.items]))
     if kind is SetReply:
