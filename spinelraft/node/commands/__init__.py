@@ -29,7 +29,6 @@ from spinelraft.node.commands import (  # noqa: E402,F401
     debug,
     introspection,
     membership,
-    membership,
     replication,
     server,
 )

@@ -12,10 +12,10 @@ from spinelraft.statemachine.commands import (  # noqa: F401  (imported for regi
     streams,
     geo,
     hyperloglog,
-    json,
-    txn,
     bloom,
     sort,
     dump,
     memory,
+    json,
+    txn,
 )
