@@ -175,6 +175,7 @@ def run_in(store, seed, args, progress, cleanup) -> dict:
     workload_start = time.monotonic()
     wait_and_report(history, args.time, workload_start, progress)
     stop_clients.set()
+    stop_nemesis.set()  # no new fault; the active ones end in stop_and_heal
     progress("workload done; stopping clients")
     for client in clients:
         client.join(timeout=args.op_timeout + 10)
