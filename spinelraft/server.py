@@ -26,6 +26,8 @@ def parse_args(argv=None):
 
 
 def setup_logging(settings):
+    if settings.logfile:
+        os.makedirs(os.path.dirname(os.path.abspath(settings.logfile)), exist_ok=True)
     handler = logging.FileHandler(settings.logfile) if settings.logfile else logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -177,7 +179,12 @@ def main(argv=None):
     except config.ConfigError as error:
         print("spinelraft-server: %s" % error, file=sys.stderr)
         return 2
-    setup_logging(settings)
+    try:
+        setup_logging(settings)
+    except OSError as error:
+        print("spinelraft-server: cannot open logfile %s: %s" % (settings.logfile, error.strerror or error),
+              file=sys.stderr)
+        return 2
     # The asyncio thread and the Raft tick thread share the GIL; with the default 5 ms switch
     # interval a busy front end holds the tick thread (and every commit) back for milliseconds.
     sys.setswitchinterval(float(os.environ.get("SPINELRAFT_SWITCH_INTERVAL_S", "0.0005")))
