@@ -63,6 +63,7 @@ class Node:
         self.log_path = os.path.join(directory, "server.log")
         self.process = None
         self.paused = False
+        self.removed = False  # taken out of the Raft membership by the member nemesis
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -140,7 +141,7 @@ class Cluster:
         node.paused = False
 
     def restart_if_dead(self, node: Node) -> bool:
-        if node.alive():
+        if node.alive() or node.removed:  # a removed node comes back through RAFT ADDNODE
             return False
         self.start(node)
         return True

@@ -9,16 +9,20 @@ transfer   leadership transfer: FAILOVER on the leader (Raft TimeoutNow); where 
 clock      DEBUG SET-CLOCK-SKEW on random nodes (servers run with --enable-debug-command)
 lag        isolate one follower (partition, or pause without partitions) while clients keep
            using it: with --unsafe-stale-reads its reads are stale; the planted-bug schedule
-member     remove and re-add a member: unsupported (no membership change command yet)
+member     remove a follower from the cluster (RAFT REMOVENODE), kill it and wipe its data;
+           when the fault ends, start it empty and add it back (RAFT ADDNODE): it catches up
+           from a snapshot or the log
 """
 import json
+import shutil
 import threading
 import time
 
 import redis
 
 NEMESES = ("kill", "pause", "partition", "transfer", "clock", "lag", "member")
-UNSUPPORTED = {"member": "membership change (remove/re-add a node) has no command yet"}
+UNSUPPORTED = {}
+MEMBERSHIP_TIMEOUT_S = 40.0  # the server confirms a change within 30 s or says it did not
 ELECTION_TIMEOUT_S = 1.4  # raftMaxTimeout in spinelraft/raft/group.py
 NEEDS_NETWORK = ("partition",)
 
@@ -36,7 +40,8 @@ class Fault:
             leader = self.cluster.leader()
             if leader is not None:
                 return leader
-        return self.rng.choice(self.cluster.nodes)
+        members = [node for node in self.cluster.nodes if not node.removed]
+        return self.rng.choice(members or self.cluster.nodes)
 
     def start(self) -> dict:
         raise NotImplementedError
@@ -158,7 +163,54 @@ class Lag(Fault):
         return {"node": self.node.name}
 
 
-FAULTS = {fault.name: fault for fault in (Kill, Pause, Partition, Transfer, Clock, Lag)}
+class Member(Fault):
+    """Remove a follower (RAFT REMOVENODE through the leader), kill it, wipe its data; at the end
+    start it empty and add it back (RAFT ADDNODE)."""
+
+    name = "member"
+
+    def start(self):
+        self.node = None
+        leader = self.cluster.leader()
+        candidates = [node for node in self.cluster.nodes if node is not leader and node.alive()
+                      and not node.removed]
+        if leader is None or not candidates:
+            return {"removed": None, "reason": "no leader" if leader is None else "no follower"}
+        node = self.rng.choice(candidates)
+        try:
+            leader.client(MEMBERSHIP_TIMEOUT_S).execute_command("RAFT", "REMOVENODE", node.name)
+        except redis.RedisError as error:
+            return {"removed": None, "node": node.name, "error": str(error)}
+        self.node = node
+        node.removed = True
+        self.cluster.kill(node)
+        shutil.rmtree(node.data_dir, ignore_errors=True)
+        return {"removed": node.name, "via": leader.name}
+
+    def stop(self):
+        if self.node is None:
+            return {"added": None}
+        return readd_member(self.cluster, self.node)
+
+
+def readd_member(cluster, node) -> dict:
+    """Start a removed node empty and add it back through any live member (followers forward)."""
+    cluster.kill(node)
+    cluster.start(node)
+    for other in [cluster.leader()] + list(cluster.nodes):
+        if other is None or other is node or other.removed or not other.alive() or other.paused:
+            continue
+        try:
+            other.client(MEMBERSHIP_TIMEOUT_S).execute_command(
+                "RAFT", "ADDNODE", node.name, node.host, node.port, node.raft_port)
+            node.removed = False
+            return {"added": node.name, "via": other.name}
+        except redis.RedisError as error:
+            last_error = str(error)
+    return {"added": None, "node": node.name, "error": locals().get("last_error", "no live member")}
+
+
+FAULTS = {fault.name: fault for fault in (Kill, Pause, Partition, Transfer, Clock, Lag, Member)}
 
 
 def set_clock_skew(node, skew_ms: int) -> bool:
@@ -236,14 +288,15 @@ class Nemesis:
         """Stop the schedule, end active faults, then heal everything regardless."""
         self.context.stop_event.set()
         if self.thread.is_alive():
-            self.thread.join(timeout=30)
-        self.end_active()
+            self.thread.join(timeout=MEMBERSHIP_TIMEOUT_S * 2 + 10)
         cluster = self.context.cluster
-        for node in cluster.nodes:
+        for node in cluster.nodes:  # a paused leader cannot confirm a membership change
             cluster.resume(node)
         self.context.network.heal()
+        self.end_active()
+        readded = [readd_member(cluster, node) for node in cluster.nodes if node.removed]
         restarted = [node.name for node in cluster.nodes if cluster.restart_if_dead(node)]
-        self.record("heal", "all", {"restarted": restarted})
+        self.record("heal", "all", {"restarted": restarted, "readded": readded})
         if "clock" in self.names:
             deadline = time.monotonic() + 30
             for node in cluster.nodes:
