@@ -92,7 +92,11 @@ class RequestParser:
                 if len(buffer) - self.pos > MAX_INLINE_BYTES:
                     raise ProtocolError("too big mbulk count string")
                 return None
-            count = _parse_length(buffer, self.pos + 1, end)
+            digits = buffer[self.pos + 1 : end]
+            if digits.isdigit() and len(digits) < 9 and (digits[0] != 48 or len(digits) == 1):
+                count = int(digits)  # the usual case, without the regex below
+            else:
+                count = _parse_length(buffer, self.pos + 1, end)
             if count is None or count > MAX_MULTIBULK_LENGTH:
                 raise ProtocolError("invalid multibulk length")
             if count > UNAUTHENTICATED_MAX_ARGS and self.unauthenticated:

@@ -170,7 +170,7 @@ class StateMachine:
         tracked = context.writing and spec.is_write
         if tracked:
             db = context.db
-            keys = spec.keys(argv)
+            keys = spec.keys(argv) if spec.keys_fn or spec.last_key != 1 else argv[1:2]
             existed = [key in db.data for key in keys]
         try:
             reply = spec.handler(context, argv[1:])
