@@ -105,8 +105,12 @@ class Node:
         return self.group.isReady() and self.group.leader_address() is not None
 
     # -- the dispatcher --------------------------------------------------------------------------
-    def dispatch(self, session, argv):
-        """Run one command for a session: a reply, or a Slot resolved later."""
+    def dispatch(self, session, argv, arrival=None):
+        """Run one command for a session: a reply, or a Slot resolved later.
+
+        `arrival` is the proposer's flush count when the command was received; a read that
+        waited behind other commands may use a barrier proposed after that.
+        """
         started = time.perf_counter()
         spec = lookup(argv[0])
         self.total_commands += 1
@@ -133,7 +137,8 @@ class Node:
             return reply
         if spec.is_write:
             return self.propose(session, (OP_COMMAND, session.db, argv), spec, started, argv)
-        if self.needs_read_barrier(session):
+        if self.needs_read_barrier(session) and not (
+                arrival is not None and self.proposer.barrier_passed_since(arrival)):
             return self.read_after_barrier(session.db, argv, spec, started)
         reply = self.read(session.db, argv)
         self.record(spec, started, reply, argv, session)

@@ -48,6 +48,8 @@ class Proposer:
         self.pending = []  # (op, sink, size_bytes)
         self.barrier_waiters = []
         self.inflight = 0
+        self.flushes = 0  # counts _flush calls: "arrival times" for reads waiting on a barrier
+        self.barrier_applied_flush = 0  # the flush number of the newest applied barrier
         self.in_flight = {}  # id -> InFlight, entries proposed and not answered yet
         self._scheduled = False
         self.clock_skew_ms = 0  # test-only hook (jepsen clock nemesis)
@@ -89,9 +91,10 @@ class Proposer:
 
     def _flush(self):
         self._scheduled = False
+        self.flushes += 1
         if self.barrier_waiters:
             waiters, self.barrier_waiters = self.barrier_waiters, []
-            self.pending.append(((OP_NOOP, 0, None), _fan_out(waiters), 16))
+            self.pending.append(((OP_NOOP, 0, None), self._fan_out(waiters, self.flushes), 16))
         while self.pending and self.inflight < self.max_inflight:
             batch = self._take_batch()
             ops = [item[0] for item in batch]
@@ -136,6 +139,20 @@ class Proposer:
 
         return on_applied
 
+    def _fan_out(self, waiters, flush: int):
+        def resolve(reply):  # None once applied, an ErrorReply if the no-op failed
+            if reply is None and flush > self.barrier_applied_flush:
+                self.barrier_applied_flush = flush
+            for waiter in waiters:
+                waiter(reply)
+
+        return resolve
+
+    def barrier_passed_since(self, arrival: int) -> bool:
+        """True when a barrier proposed after flush number `arrival` has been applied here: a
+        read that arrived before that flush may then be served from local state."""
+        return self.barrier_applied_flush > arrival
+
     def expire_stuck(self, timeout_s: float):
         """Answer entries in flight for longer than timeout_s (a leader cut off from its
         majority never commits them): their outcome is unknown, and the client is told so."""
@@ -164,12 +181,6 @@ class Proposer:
             self._flush()
 
 
-def _fan_out(waiters):
-    def resolve(reply):  # None once applied, an ErrorReply if the no-op failed
-        for waiter in waiters:
-            waiter(reply)
-
-    return resolve
 
 
 def _failure_text(error: int) -> str:

@@ -95,7 +95,9 @@ class RespConnection(asyncio.Protocol):
         queue = self.queue
         if queue and (self.deferred or self.blocking or not _is_write(argv)):
             self.deferred += 1
-            queue.append(Slot(action=partial(self.node.dispatch, self.session, argv)))
+            # received now: a barrier proposed after this point also covers this read
+            arrival = self.node.proposer.flushes
+            queue.append(Slot(action=partial(self.node.dispatch, self.session, argv, arrival)))
             return
         reply = self.node.dispatch(self.session, argv)
         if type(reply) is Slot:
