@@ -16,11 +16,13 @@ import threading
 import time
 import traceback
 
+import redis
+
 from jepsen import nemesis as nemeses
 from jepsen.checkers import merge_validity
 from jepsen.clients import ClientThread, run_final_operations
 from jepsen.cluster import Cluster, pick_subnet
-from jepsen.history import FAIL, INFO, OK, pair_ops
+from jepsen.history import FAIL, INFO, OK, History, pair_ops
 from jepsen.net import Network
 from jepsen.workloads import WORKLOADS
 
@@ -123,6 +125,32 @@ def restore_signal_handlers(previous):
 
 def run_in(store, seed, args, progress, cleanup) -> dict:
     rng = random.Random(seed)
+    network, names, skipped, unsupported = plan_faults(args, progress, cleanup)
+    cluster = start_cluster(store, seed, args, names, rng, progress, cleanup)
+    history = History()
+    workload = WORKLOADS[args.workload]("jepsen:%s:%d" % (args.workload, seed),
+                                        {"keys": args.keys, "ops_per_key": args.ops_per_key})
+    context = nemeses.NemesisContext(cluster, network, random.Random(rng.getrandbits(32)), threading.Event(),
+                                     args.max_clock_skew_ms)
+    nemesis = nemeses.Nemesis(context, names, history, os.path.join(store, "nemesis.jsonl"),
+                              args.nemesis_interval, args.fault_duration, progress)
+    run_workload(cluster, workload, history, nemesis, args, rng, progress, cleanup)
+    nemesis.stop_and_heal()
+    recovered = recover(cluster, progress)
+    finals = run_final_operations(cluster, workload, history, FINAL_READS_BUDGET_S, args.op_timeout, progress)
+    history.write_jsonl(os.path.join(store, "history.jsonl"))
+    progress("checking %d events" % len(history.events))
+    results = check(history, workload, args, seed, names, skipped, unsupported, nemesis, recovered, finals)
+    results["resources"] = {"pids": sorted(set(cluster.pids)),
+                            "iptables_chain": network.chain if network.installed else None}
+    write_store(store, history, results, cluster)
+    progress("valid: %s (%d ops: %d ok, %d fail, %d info) -> %s" % (
+        results["valid"], results["ops"], results["ok"], results["fail"], results["indeterminate"], store))
+    return results
+
+
+def plan_faults(args, progress, cleanup):
+    """(network, nemeses to run, skipped, unsupported); installs this run's iptables chain."""
     requested = parse_nemeses(args.nemesis)
     network = Network()
     wants_network = any(name in ("partition", "lag") for name in requested)
@@ -133,6 +161,10 @@ def run_in(store, seed, args, progress, cleanup) -> dict:
     if wants_network and network_reason is None:
         network.install()
         cleanup.add(network.uninstall)
+    return network, names, skipped, unsupported
+
+
+def start_cluster(store, seed, args, names, rng, progress, cleanup) -> Cluster:
     server_args = ["--proposal-timeout", str(args.proposal_timeout)]
     if "clock" in names:
         server_args.append("--enable-debug-command")
@@ -150,47 +182,28 @@ def run_in(store, seed, args, progress, cleanup) -> dict:
     cluster.start_all()
     leader = cluster.leader()
     progress("cluster ready, leader %s" % (leader.name if leader else "unknown"))
+    return cluster
 
-    from jepsen.history import History
 
-    history = History()
-    workload = WORKLOADS[args.workload]("jepsen:%s:%d" % (args.workload, seed),
-                                        {"keys": args.keys, "ops_per_key": args.ops_per_key})
+def run_workload(cluster, workload, history, nemesis, args, rng, progress, cleanup):
+    """Clients and nemesis for args.time seconds; returns once every client has stopped."""
     stop_clients = threading.Event()
     interval = args.clients / float(args.rate)
     clients = [ClientThread(index, cluster.nodes[index % len(cluster.nodes)], workload, history,
                             stop_clients, interval, args.op_timeout, args.clients, rng.getrandbits(32))
                for index in range(args.clients)]
-    stop_nemesis = threading.Event()
-    context = nemeses.NemesisContext(cluster, network, random.Random(rng.getrandbits(32)), stop_nemesis,
-                                     args.max_clock_skew_ms)
-    nemesis = nemeses.Nemesis(context, names, history, os.path.join(store, "nemesis.jsonl"),
-                              args.nemesis_interval, args.fault_duration, progress)
     open(nemesis.log_path, "w").close()
     cleanup.add(stop_clients.set)
-    cleanup.add(stop_nemesis.set)
+    cleanup.add(nemesis.context.stop_event.set)
     for client in clients:
         client.start()
     nemesis.start()
-    workload_start = time.monotonic()
-    wait_and_report(history, args.time, workload_start, progress)
+    wait_and_report(history, args.time, time.monotonic(), progress)
     stop_clients.set()
-    stop_nemesis.set()  # no new fault; the active ones end in stop_and_heal
+    nemesis.context.stop_event.set()  # no new fault; the active ones end in stop_and_heal
     progress("workload done; stopping clients")
     for client in clients:
         client.join(timeout=args.op_timeout + 10)
-    nemesis.stop_and_heal()
-    recovered = recover(cluster, progress)
-    finals = run_final_operations(cluster, workload, history, FINAL_READS_BUDGET_S, args.op_timeout, progress)
-    history.write_jsonl(os.path.join(store, "history.jsonl"))
-    progress("checking %d events" % len(history.events))
-    results = check(history, workload, args, seed, names, skipped, unsupported, nemesis, recovered, finals)
-    results["resources"] = {"pids": sorted(set(cluster.pids)),
-                            "iptables_chain": network.chain if network.installed else None}
-    write_store(store, history, results, cluster)
-    progress("valid: %s (%d ops: %d ok, %d fail, %d info) -> %s" % (
-        results["valid"], results["ops"], results["ok"], results["fail"], results["indeterminate"], store))
-    return results
 
 
 def wait_and_report(history, duration_s, start, progress):
@@ -217,8 +230,6 @@ def recover(cluster, progress) -> dict:
     deadline = time.monotonic() + RECOVERY_TIMEOUT_S
     started = time.monotonic()
     healthy = set()
-    import redis
-
     while time.monotonic() < deadline and len(healthy) < len(cluster.nodes):
         for node in cluster.nodes:
             if node.name in healthy or not node.alive():
