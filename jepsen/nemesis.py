@@ -197,6 +197,7 @@ def readd_member(cluster, node) -> dict:
     """Start a removed node empty and add it back through any live member (followers forward)."""
     cluster.kill(node)
     cluster.start(node)
+    last_error = "no live member to ask"
     for other in [cluster.leader()] + list(cluster.nodes):
         if other is None or other is node or other.removed or not other.alive() or other.paused:
             continue
@@ -207,7 +208,10 @@ def readd_member(cluster, node) -> dict:
             return {"added": node.name, "via": other.name}
         except redis.RedisError as error:
             last_error = str(error)
-    return {"added": None, "node": node.name, "error": locals().get("last_error", "no live member")}
+            if "already a member" in last_error:  # an earlier attempt went through after all
+                node.removed = False
+                return {"added": node.name, "via": other.name, "note": last_error}
+    return {"added": None, "node": node.name, "error": last_error}
 
 
 FAULTS = {fault.name: fault for fault in (Kill, Pause, Partition, Transfer, Clock, Lag, Member)}
