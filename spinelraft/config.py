@@ -25,6 +25,9 @@ class Settings:
     node_id: str = "node-1"
     raft_port: int = 0  # 0: port + 100
     cluster_secret: str = ""
+    # "proxy": any node serves any command (followers forward writes); "redis": followers answer
+    # -MOVED slot leader-host:port as Redis Cluster replicas do (reads only after READONLY)
+    cluster_mode: str = "proxy"
     appendfsync: str = "always"
     databases: int = 16
     requirepass: str = ""
@@ -168,6 +171,8 @@ def validate(settings: Settings):
         raise ConfigError("slowlog-max-len must be >= 0")
     if settings.snapshot_min_entries < 1000:
         raise ConfigError("snapshot-min-entries must be at least 1000")
+    if settings.cluster_mode not in ("proxy", "redis"):
+        raise ConfigError("cluster-mode must be proxy or redis, got %r" % settings.cluster_mode)
     if settings.proposal_timeout < 1:
         raise ConfigError("proposal-timeout must be at least 1 second")
     if settings.watch_history < 1:
@@ -218,6 +223,8 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--logfile", help="log to this file instead of stderr")
     parser.add_argument("--node-id", help="this node's id (one of the config's members)")
     parser.add_argument("--cluster-secret", help="secret authenticating Raft traffic between nodes")
+    parser.add_argument("--cluster-mode", choices=("proxy", "redis"),
+                        help="proxy (default): any node serves any command; redis: followers answer -MOVED")
     parser.add_argument("--proposal-timeout", type=int,
                         help="seconds before an uncommitted write is answered 'outcome unknown' (default 10)")
     parser.add_argument("--unsafe-stale-reads", action="store_true", default=None,
@@ -228,7 +235,7 @@ def add_arguments(parser: argparse.ArgumentParser):
 
 def overrides_from(namespace: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
-             "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout",
+             "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout", "cluster_mode",
              "grpc_port", "tls_cert_file", "tls_key_file",
              "enable_debug_command")
     return {name: getattr(namespace, name, None) for name in names}

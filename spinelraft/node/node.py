@@ -15,10 +15,12 @@ from spinelraft import errors
 from spinelraft.command_table import BLOCKING, COMMANDS, NO_MULTI, NOAUTH, lookup
 from spinelraft.node.changefeed import ChangeFeed
 from spinelraft.node.blocking import BlockingManager
+from spinelraft.node.commands.cluster import member_table
 from spinelraft.node.session import Slot
 from spinelraft.node.slowlog import SlowLog
 from spinelraft.raft.group import ShardGroup
 from spinelraft.raft.proposer import Proposer
+from spinelraft.slots import key_slot
 from spinelraft.replies import OK, QUEUED, ErrorReply
 from spinelraft.statemachine.machine import OP_COMMAND, OP_EXEC
 
@@ -135,6 +137,10 @@ class Node:
             if type(reply) is not Slot:
                 self.record(spec, started, reply, argv, session)
             return reply
+        if self.settings.cluster_mode == "redis" and not self.group.is_leader():
+            redirect = self.redirect(session, spec, argv)
+            if redirect is not None:
+                return self._refuse(session, redirect, spec)
         if spec.is_write:
             return self.propose(session, (OP_COMMAND, session.db, argv), spec, started, argv)
         if self.needs_read_barrier(session) and not (
@@ -143,6 +149,19 @@ class Node:
         reply = self.read(session.db, argv)
         self.record(spec, started, reply, argv, session)
         return reply
+
+    def redirect(self, session, spec, argv):
+        """cluster-mode redis on a follower: -MOVED to the leader, as a Redis Cluster replica
+        answers (reads are served here after READONLY); -CLUSTERDOWN without a leader."""
+        if not spec.is_write and session.readonly:
+            return None
+        leader = self.group.leader_address()
+        member = next((m for m in member_table(self) if m["raft"] == leader), None)
+        if member is None:
+            return errors.CLUSTERDOWN
+        keys = spec.keys(argv)
+        slot = key_slot(keys[0]) if keys else 0
+        return "MOVED %d %s:%d" % (slot, member["host"], member["port"])
 
     def _refuse(self, session, message, spec=None):
         if session.multi is not None:

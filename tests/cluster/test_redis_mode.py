@@ -1,0 +1,27 @@
+"""cluster-mode = redis: followers redirect with -MOVED as Redis Cluster replicas do."""
+import pytest
+import redis
+from redis.cluster import RedisCluster
+
+
+def test_followers_answer_moved_and_cluster_clients_follow(cluster_factory):
+    cluster = cluster_factory(3)
+    cluster.start_all(extra_args=["--cluster-mode", "redis"])
+    leader = cluster.leader_index()
+    follower = next(index for index in range(3) if index != leader)
+    plain = cluster.client(follower)
+    with pytest.raises(redis.ResponseError) as error:
+        plain.execute_command("SET", "foo", "bar")
+    # redis-py strips the MOVED prefix into the exception type (as for a Redis Cluster replica)
+    assert str(error.value).endswith("12182 127.0.0.1:%d" % cluster.port(leader))
+    assert cluster.client(leader).set("foo", "bar") is True
+    with pytest.raises(redis.ResponseError, match="12182"):
+        plain.execute_command("GET", "foo")
+    plain.execute_command("READONLY")  # the connection accepts stale reads: served here
+    assert plain.execute_command("GET", "foo") in (b"bar", None)
+    client = RedisCluster(host="127.0.0.1", port=cluster.port(follower))
+    try:
+        client.set("k", "v")
+        assert client.get("k") == b"v"
+    finally:
+        client.close()
