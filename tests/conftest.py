@@ -8,6 +8,13 @@ import sys
 import time
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# In CI (CI=true) every property and differential test replays the same examples, so a red run
+# is reproducible and never depends on luck; run without CI (or with --hypothesis-seed) to explore.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START_TIMEOUT_S = 60.0
