@@ -255,3 +255,17 @@ def keyword(value: bytes) -> bytes:
 def shown(value: bytes) -> str:
     """An argument as Redis prints it with %s in an error text (a C string: cut at a NUL)."""
     return c_string(value).decode("utf-8", "replace")
+
+
+def parse_mpop_count(options) -> int:
+    """The optional COUNT n of LMPOP/ZMPOP after the direction, at most once; 1 when absent."""
+    count = None
+    index = 0
+    while index < len(options):
+        if count is not None or keyword(options[index]) != b"COUNT" or index + 1 >= len(options):
+            raise CommandError(errors.SYNTAX)
+        count = to_int(options[index + 1])
+        if count is None or count < 1:
+            raise CommandError(errors.COUNT_NOT_POSITIVE)
+        index += 2
+    return 1 if count is None else count

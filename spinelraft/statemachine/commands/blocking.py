@@ -16,18 +16,16 @@ from spinelraft import errors
 from spinelraft.command_table import command, numkeys_at
 from spinelraft.errors import CommandError
 from spinelraft.replies import NULL_ARRAY, Double
-from spinelraft.statemachine.args import INT64_MAX, to_int
+from spinelraft.statemachine.args import INT64_MAX, parse_mpop_count, to_int
 from spinelraft.statemachine.args import _round_mantissa as round_mantissa
 from spinelraft.statemachine.commands.lists import (
     get_list,
     move_element,
-    parse_mpop_count as parse_list_mpop_count,
     parse_side,
     pop_elements,
 )
 from spinelraft.statemachine.commands.zsets import (
     get_zset,
-    parse_mpop_count as parse_zset_mpop_count,
     pop_entries,
 )
 
@@ -168,7 +166,7 @@ def parse_numkeys(args, choices_parser):
 def blmpop(ctx, args):
     """BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]."""
     keys, from_left, options = parse_numkeys(args, parse_side)
-    count = parse_list_mpop_count(options)
+    count = parse_mpop_count(options)
     parse_timeout_ms(args[0])
     popped = pop_first_list(ctx, keys, from_left, count)
     return NULL_ARRAY if popped is None else popped
@@ -242,7 +240,7 @@ def parse_min_max(raw: bytes) -> bool:
 def bzmpop(ctx, args):
     """BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]."""
     keys, from_max, options = parse_numkeys(args, parse_min_max)
-    count = parse_zset_mpop_count(options)
+    count = parse_mpop_count(options)
     parse_timeout_ms(args[0])
     key, popped = pop_first_zset(ctx, keys, from_max, count)
     if key is None:

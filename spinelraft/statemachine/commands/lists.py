@@ -12,7 +12,7 @@ from spinelraft import errors
 from spinelraft.command_table import command, numkeys_at
 from spinelraft.errors import CommandError
 from spinelraft.replies import NULL_ARRAY, OK
-from spinelraft.statemachine.args import INT64_MIN, keyword, parse_int, to_int
+from spinelraft.statemachine.args import INT64_MIN, keyword, parse_int, parse_mpop_count, to_int
 
 LEFT = b"LEFT"
 RIGHT = b"RIGHT"
@@ -394,20 +394,6 @@ def rpoplpush(ctx, args):
 
 
 # -- LMPOP ----------------------------------------------------------------------------------------
-def parse_mpop_count(options) -> int:
-    """The optional COUNT n after the direction, given at most once; 1 when absent."""
-    count = None
-    index = 0
-    while index < len(options):
-        if count is not None or keyword(options[index]) != b"COUNT" or index + 1 >= len(options):
-            raise CommandError(errors.SYNTAX)
-        count = to_int(options[index + 1])
-        if count is None or count < 1:
-            raise CommandError(errors.COUNT_NOT_POSITIVE)
-        index += 2
-    return 1 if count is None else count
-
-
 @command("lmpop", -4, "write", keys_fn=numkeys_at(1), group="list")
 def lmpop(ctx, args):
     """Pop elements from a list"""

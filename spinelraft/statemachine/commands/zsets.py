@@ -14,7 +14,7 @@ from spinelraft import errors
 from spinelraft.command_table import command, numkeys_at
 from spinelraft.errors import CommandError
 from spinelraft.replies import NULL_ARRAY, Double, Pairs, format_double
-from spinelraft.statemachine.args import INT64_MAX, keyword, parse_int, to_float, to_int
+from spinelraft.statemachine.args import INT64_MAX, keyword, parse_int, parse_mpop_count, to_float, to_int
 from spinelraft.statemachine.glob import match
 from spinelraft.statemachine.scan import parse_cursor, parse_scan_options, scan
 from spinelraft.statemachine.values import SetValue, ZSetValue, encoding_name
@@ -666,20 +666,6 @@ def zpopmin(ctx, args):
 def zpopmax(ctx, args):
     """Remove and return the members with the highest scores in a sorted set."""
     return pop_command(ctx, args, True)
-
-
-def parse_mpop_count(options) -> int:
-    """ZMPOP's optional COUNT n, given at most once; 1 when absent."""
-    count = None
-    index = 0
-    while index < len(options):
-        if count is not None or keyword(options[index]) != b"COUNT" or index + 1 >= len(options):
-            raise CommandError(errors.SYNTAX)
-        count = to_int(options[index + 1])
-        if count is None or count < 1:
-            raise CommandError(errors.COUNT_NOT_POSITIVE)
-        index += 2
-    return 1 if count is None else count
 
 
 @command("zmpop", -4, "write movablekeys", keys_fn=numkeys_at(1), group=GROUP)
