@@ -30,9 +30,6 @@ PROGRESS_INTERVAL_S = 1.0
 TRANSFER_WAIT_S = 10.0
 OPERATORS = {pb.Compare.EQUAL: b"EQ", pb.Compare.NOT_EQUAL: b"NE", pb.Compare.LESS: b"LT",
              pb.Compare.GREATER: b"GT"}
-MEMBERSHIP_UNIMPLEMENTED = (
-    "membership changes are not available over gRPC yet: use spinelraft-admin add-node / remove-node "
-    "(RAFT ADDNODE / REMOVENODE over RESP)")
 
 
 def _int(value: int) -> bytes:
@@ -63,7 +60,15 @@ class Front:
 
     # -- members and the leader -----------------------------------------------------------------
     def members(self) -> list:
+        """The replicated member table once membership changed (RAFT ADDNODE/REMOVENODE), else the
+        config's members; gRPC ports come from the config (0 for members added later)."""
         settings = self.settings
+        replicated = self.node.group.machine.members
+        if replicated:
+            configured = {member.id: member for member in settings.members}
+            return [Member(node_id, host, port, raft_port,
+                           configured[node_id].grpc_port if node_id in configured else 0)
+                    for node_id, (host, port, raft_port) in replicated.items()]
         if settings.members:
             return settings.members
         return [Member(settings.node_id, settings.host, settings.port,
@@ -501,9 +506,27 @@ class ClusterServicer(pb_grpc.ClusterServicer):
                             "check Status")
 
     async def AddMember(self, request, context):
-        await self.front.open(request, context)
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, MEMBERSHIP_UNIMPLEMENTED)
+        """RAFT ADDNODE: the new node must already run with a config listing every member."""
+        front = self.front
+        session = await front.open(request, context)
+        member = request.member
+        if not member.id or not member.port or not member.raft_port:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ERR member needs id, port and raft_port")
+        argv = [b"RAFT", b"ADDNODE", member.id.encode(), (member.host or "127.0.0.1").encode(),
+                _int(member.port), _int(member.raft_port)]
+        await self._membership_change(session, argv, context)
+        return pb.AddMemberResponse()
 
     async def RemoveMember(self, request, context):
-        await self.front.open(request, context)
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, MEMBERSHIP_UNIMPLEMENTED)
+        """RAFT REMOVENODE (not the leader: transfer leadership first)."""
+        front = self.front
+        session = await front.open(request, context)
+        if not request.id:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "ERR member id is required")
+        await self._membership_change(session, [b"RAFT", b"REMOVENODE", request.id.encode()], context)
+        return pb.RemoveMemberResponse()
+
+    async def _membership_change(self, session, argv, context):
+        reply = await self.front.run(session, argv, context)
+        if type(reply) is ErrorReply:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, reply.message)

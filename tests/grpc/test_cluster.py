@@ -79,3 +79,25 @@ def test_no_majority_is_unavailable(cluster):
         from spinelraft.client import SERIALIZABLE
 
         assert client.get("before", consistency=SERIALIZABLE) == b"1"  # a stale read is allowed
+
+
+def test_add_and_remove_a_member_over_grpc(tmp_path):
+    cluster = Cluster(str(tmp_path / "grow"), 3, spare=1)
+    try:
+        cluster.start_all()
+        leader = cluster.leader_index()
+        cluster.grow(4)
+        cluster.start(3, wait=False)
+        stub = pb_grpc.ClusterStub(grpc.insecure_channel(grpc_address(cluster, leader)))
+        new = pb.Member(id="n4", host="127.0.0.1", port=cluster.port(3), raft_port=cluster.base_port + 103)
+        stub.AddMember(pb.AddMemberRequest(member=new), timeout=40)
+        cluster.wait_ready(3)
+        assert sorted(m.id for m in stub.Members(pb.MembersRequest(), timeout=10).members) == [
+            "n1", "n2", "n3", "n4"]
+        victim = next(index for index in range(3) if index != leader)
+        stub.RemoveMember(pb.RemoveMemberRequest(id="n%d" % (victim + 1)), timeout=40)
+        assert len(stub.Members(pb.MembersRequest(), timeout=10).members) == 3
+        cluster.client(leader).set("after", "removal")
+        assert cluster.client(3).get("after") == b"removal"
+    finally:
+        cluster.stop_all()

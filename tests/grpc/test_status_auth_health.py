@@ -77,11 +77,14 @@ def test_deadline_of_a_command_that_waits(client, stubs):
     assert client.get("k") is None  # the server goes on serving
 
 
-def test_membership_changes_are_unimplemented(client, stubs):
+def test_membership_requests_are_checked(client, stubs):
     with pytest.raises(grpc.RpcError) as error:
         stubs.cluster.AddMember(pb.AddMemberRequest())
-    assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "spinelraft-admin add-node" in error.value.details()
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as error:
+        stubs.cluster.RemoveMember(pb.RemoveMemberRequest(id="nobody"))
+    assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "no member" in error.value.details()
 
 
 def test_cluster_of_one(client, grpc_server):

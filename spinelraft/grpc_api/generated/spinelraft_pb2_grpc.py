@@ -723,14 +723,14 @@ class ClusterServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AddMember(self, request, context):
-        """Not available yet: answers UNIMPLEMENTED (use spinelraft-admin add-node).
+        """Adds a node (RAFT ADDNODE) that already runs with a config listing every member.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RemoveMember(self, request, context):
-        """Not available yet: answers UNIMPLEMENTED (use spinelraft-admin remove-node).
+        """Removes a member (RAFT REMOVENODE); the leader cannot be removed: transfer leadership first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
