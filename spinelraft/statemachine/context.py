@@ -48,6 +48,15 @@ class Context:
             raise CommandError(errors.WRONGTYPE)
         return value
 
+    def get_or_create(self, key: bytes, cls):
+        """The live `cls` value at key, created empty (and stored) when missing; WRONGTYPE
+        otherwise. Callers delete it again if it ends up empty."""
+        value = self.get_typed(key, cls)
+        if value is None:
+            value = cls()
+            self.set(key, value)
+        return value
+
     def exists(self, key: bytes) -> bool:
         return self.get(key) is not None
 

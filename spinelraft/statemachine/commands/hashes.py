@@ -34,11 +34,7 @@ def get_hash(ctx, key):
 
 def hash_for_write(ctx, key) -> HashValue:
     """The hash at key, created (and stored) when missing; WRONGTYPE otherwise."""
-    value = get_hash(ctx, key)
-    if value is None:
-        value = HashValue()
-        ctx.set(key, value)
-    return value
+    return ctx.get_or_create(key, HashValue)
 
 
 # -- helpers shared with sets.py (SRANDMEMBER, SSCAN) ---------------------------------------------

@@ -28,11 +28,7 @@ def get_set(ctx, key):
 
 def set_for_write(ctx, key) -> SetValue:
     """The set at key, created (and stored) when missing; WRONGTYPE otherwise."""
-    value = get_set(ctx, key)
-    if value is None:
-        value = SetValue()
-        ctx.set(key, value)
-    return value
+    return ctx.get_or_create(key, SetValue)
 
 
 def ordered_members(value) -> list:
