@@ -22,6 +22,9 @@ def parse_args(argv=None):
         epilog="Flags override the config file. Example: spinelraft-server --port 7000 --data-dir /tmp/n1",
     )
     config.add_arguments(parser)
+    parser.add_argument("--warden", metavar="FILE",
+                        help="run a Warden (Sentinel-compatible endpoint for the cluster) configured by FILE "
+                             "instead of a node; --host/--port/--loglevel/--logfile then apply to it")
     return parser.parse_args(argv)
 
 
@@ -174,6 +177,11 @@ async def start_grpc_api(node, settings):
 
 def main(argv=None):
     arguments = parse_args(argv)
+    if arguments.warden:
+        from spinelraft.warden.server import run as run_warden
+
+        return run_warden(arguments.warden, {"host": arguments.host, "port": arguments.port,
+                                             "loglevel": arguments.loglevel, "logfile": arguments.logfile})
     try:
         settings = config.load(arguments.config, config.overrides_from(arguments))
     except config.ConfigError as error:
