@@ -67,6 +67,17 @@ class CommandSpec:
     extra_categories: tuple = ()
     acl_categories: tuple = field(default_factory=tuple)
     is_write: bool = False
+    # Routing across shards: route_keys_fn(argv) -> the keys that pick the shard, when they are
+    # not the command's own keys (SPINELRAFT.TXN); fan_out names how the replies of a keyless
+    # command run on every shard are combined ("sum", "concat", "all-ok", "scan", "random",
+    # "range-scan"); keyless commands without it run on shard 0.
+    route_keys_fn: Optional[Callable] = None
+    fan_out: Optional[str] = None
+
+    def routing_keys(self, argv) -> list:
+        if self.route_keys_fn is not None:
+            return self.route_keys_fn(argv)
+        return [argv[i] for i in self.key_indexes(argv)]
 
     def check_arity(self, argc: int) -> bool:
         if self.arity >= 0:
@@ -124,6 +135,8 @@ def command(
     summary: str = "",
     kind: str = "data",
     categories: tuple = (),
+    route_keys_fn: Optional[Callable] = None,
+    fan_out: Optional[str] = None,
 ):
     """Register a command. `flags` is a space separated list of Redis flag names."""
     flag_set = frozenset(flags.split())
@@ -145,6 +158,8 @@ def command(
             extra_categories=tuple(categories),
             acl_categories=_acl_categories(flag_set, group, categories),
             is_write=WRITE in flag_set,
+            route_keys_fn=route_keys_fn,
+            fan_out=fan_out,
         )
         key = name.lower().encode()
         assert key not in COMMANDS, "command registered twice: %s" % name

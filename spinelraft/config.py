@@ -13,6 +13,10 @@ class ConfigError(Exception):
 
 
 FSYNC_POLICIES = ("always", "everysec", "no")
+# Shard s of a node listens for Raft traffic on raft-port + s * SHARD_PORT_STRIDE (shard 0 on
+# raft-port itself), so nodes numbered with consecutive raft ports never collide.
+SHARD_PORT_STRIDE = 1000
+MAX_SHARDS = 16
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -28,6 +32,8 @@ class Settings:
     # "proxy": any node serves any command (followers forward writes); "redis": followers answer
     # -MOVED slot leader-host:port as Redis Cluster replicas do (reads only after READONLY)
     cluster_mode: str = "proxy"
+    shards: int = 1  # Raft groups; the 16384 slots are split into this many contiguous ranges
+    replication_factor: int = 3  # members per shard (all nodes when there are fewer)
     appendfsync: str = "always"
     databases: int = 16
     requirepass: str = ""
@@ -55,7 +61,10 @@ class Settings:
 
     @property
     def raft_address(self) -> str:
-        return "%s:%d" % (self.host, self.raft_port or self.port + 100)
+        return self.raft_address_of(0)
+
+    def raft_address_of(self, shard: int) -> str:
+        return "%s:%d" % (self.host, (self.raft_port or self.port + 100) + shard * SHARD_PORT_STRIDE)
 
     @property
     def raft_partners(self) -> list:
@@ -74,7 +83,10 @@ class Member:
 
     @property
     def raft_address(self) -> str:
-        return "%s:%d" % (self.host, self.raft_port)
+        return self.raft_address_of(0)
+
+    def raft_address_of(self, shard: int) -> str:
+        return "%s:%d" % (self.host, self.raft_port + shard * SHARD_PORT_STRIDE)
 
     @property
     def address(self) -> str:
@@ -173,6 +185,12 @@ def validate(settings: Settings):
         raise ConfigError("snapshot-min-entries must be at least 1000")
     if settings.cluster_mode not in ("proxy", "redis"):
         raise ConfigError("cluster-mode must be proxy or redis, got %r" % settings.cluster_mode)
+    if not 1 <= settings.shards <= MAX_SHARDS:
+        raise ConfigError("shards must be between 1 and %d, got %d" % (MAX_SHARDS, settings.shards))
+    if settings.replication_factor < 1:
+        raise ConfigError("replication-factor must be at least 1, got %d" % settings.replication_factor)
+    if (settings.raft_port or settings.port + 100) + (settings.shards - 1) * SHARD_PORT_STRIDE > 65535:
+        raise ConfigError("raft-port + %d x (shards - 1) must be a TCP port" % SHARD_PORT_STRIDE)
     if settings.proposal_timeout < 1:
         raise ConfigError("proposal-timeout must be at least 1 second")
     if settings.watch_history < 1:
@@ -225,6 +243,9 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--cluster-secret", help="secret authenticating Raft traffic between nodes")
     parser.add_argument("--cluster-mode", choices=("proxy", "redis"),
                         help="proxy (default): any node serves any command; redis: followers answer -MOVED")
+    parser.add_argument("--shards", type=int, help="Raft groups (shards) in the cluster (default 1)")
+    parser.add_argument("--replication-factor", type=int,
+                        help="members per shard, all nodes when fewer (default 3)")
     parser.add_argument("--proposal-timeout", type=int,
                         help="seconds before an uncommitted write is answered 'outcome unknown' (default 10)")
     parser.add_argument("--unsafe-stale-reads", action="store_true", default=None,
@@ -237,5 +258,5 @@ def overrides_from(namespace: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
              "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout", "cluster_mode",
              "grpc_port", "tls_cert_file", "tls_key_file",
-             "enable_debug_command")
+             "enable_debug_command", "shards", "replication_factor")
     return {name: getattr(namespace, name, None) for name in names}

@@ -163,3 +163,79 @@ def format_double(value: float) -> bytes:
     if value != value:
         return b"nan"
     return b"%.17g" % value
+
+
+# -- replies between nodes ------------------------------------------------------------------------
+# A node proxying a command to the node that replicates its shard gets the reply back packed:
+# the same objects on both sides, whatever protocol (RESP2/RESP3) the client speaks. Only
+# built-in types go through marshal, and only replies from configured peers are unpacked.
+_PACK_TAGS = {Simple: "S", ErrorReply: "E", Double: "D", Map: "M", Pairs: "P", KeyedArray: "K",
+              SetReply: "T", Push: "U"}
+
+
+def _to_plain(reply):
+    kind = type(reply)
+    if kind is bytes or kind is int or reply is None or kind is bool:
+        return reply
+    if kind is list:
+        return [_to_plain(item) for item in reply]
+    if kind is tuple:
+        return ["t", [_to_plain(item) for item in reply]]
+    if reply is NULL_ARRAY:
+        return ("N",)
+    if kind is Simple:
+        return ("S", reply.text)
+    if kind is ErrorReply:
+        return ("E", reply.message)
+    if kind is Double:
+        return ("D", reply.value)
+    if kind is Verbatim:
+        return ("V", reply.text, reply.format)
+    if kind in (Map, Pairs, KeyedArray):
+        return (_PACK_TAGS[kind], [(_to_plain(k), _to_plain(v)) for k, v in reply.items])
+    if kind in (SetReply, Push):
+        return (_PACK_TAGS[kind], [_to_plain(item) for item in reply.items])
+    if kind is float:
+        return ("D", reply)
+    if kind is str:
+        return reply.encode()
+    raise TypeError("cannot pack a %s reply" % kind.__name__)
+
+
+_FROM_TAG = {"S": Simple, "E": ErrorReply, "D": Double}
+_PAIRS_FROM_TAG = {"M": Map, "P": Pairs, "K": KeyedArray}
+_ITEMS_FROM_TAG = {"T": SetReply, "U": Push}
+
+
+def _from_plain(plain):
+    kind = type(plain)
+    if kind is list:
+        if len(plain) == 2 and plain[0] == "t":
+            return tuple(_from_plain(item) for item in plain[1])
+        return [_from_plain(item) for item in plain]
+    if kind is not tuple:
+        return plain
+    tag = plain[0]
+    if tag == "N":
+        return NULL_ARRAY
+    if tag == "S" and plain[1] == "OK":
+        return OK
+    if tag in _FROM_TAG:
+        return _FROM_TAG[tag](plain[1])
+    if tag == "V":
+        return Verbatim(plain[1], plain[2])
+    if tag in _PAIRS_FROM_TAG:
+        return _PAIRS_FROM_TAG[tag]([(_from_plain(k), _from_plain(v)) for k, v in plain[1]])
+    return _ITEMS_FROM_TAG[tag]([_from_plain(item) for item in plain[1]])
+
+
+def pack(reply) -> bytes:
+    import marshal
+
+    return marshal.dumps(_to_plain(reply))
+
+
+def unpack(blob: bytes):
+    import marshal
+
+    return _from_plain(marshal.loads(blob))

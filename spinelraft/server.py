@@ -46,10 +46,11 @@ async def wait_ready(node):
         if time.monotonic() - started > READY_TIMEOUT_S:
             raise RuntimeError("the Raft group did not become ready in %.0f s" % READY_TIMEOUT_S)
         await asyncio.sleep(0.01)
-    status = node.group.status()
-    log.info("shard 0 ready in %.2f s: term %d, applied index %d, %d keys",
-             time.monotonic() - started, status["term"], status["last_applied"],
-             sum(len(db) for db in node.group.machine.dbs))
+    for shard in node.shards.values():
+        status = shard.group.status()
+        log.info("shard %d ready in %.2f s: term %d, applied index %d, %d keys", shard.id,
+                 time.monotonic() - started, status["term"], status["last_applied"],
+                 sum(len(db) for db in shard.group.machine.dbs))
 
 
 async def expire_keys_forever(node, period_s: float = 0.1):
@@ -58,21 +59,22 @@ async def expire_keys_forever(node, period_s: float = 0.1):
 
     while True:
         await asyncio.sleep(period_s)
-        group = node.group
-        if not group.is_leader():
-            continue
-        with group.lock:
-            machine = group.machine
-            due = any(db.expiry_index and db.expiry_index[0][0] <= node.proposer.now_ms()
-                      for db in machine.dbs)
-        if due:
-            node.proposer.submit((OP_EXPIRE, 0, EXPIRE_CYCLE_MAX_KEYS), lambda reply: None)
+        for shard in list(node.shards.values()):
+            group = shard.group
+            if not group.is_leader():
+                continue
+            now_ms = shard.proposer.now_ms()
+            with group.lock:
+                due = any(db.expiry_index and db.expiry_index[0][0] <= now_ms for db in group.machine.dbs)
+            if due:
+                shard.proposer.submit((OP_EXPIRE, 0, EXPIRE_CYCLE_MAX_KEYS), lambda reply: None)
 
 
 async def expire_stuck_proposals_forever(node, timeout_s: float = 10.0):
     while True:
         await asyncio.sleep(0.5)
-        node.proposer.expire_stuck(timeout_s)
+        for shard in list(node.shards.values()):
+            shard.proposer.expire_stuck(timeout_s)
 
 
 async def close_idle_clients_forever(node):
@@ -121,7 +123,9 @@ async def serve(settings):
 
     loop = asyncio.get_running_loop()
     server = await listen_resp(loop, settings, lambda: RespConnection(node))
-    require_free_port(settings.host, settings.raft_port or settings.port + 100, "Raft")
+    for shard_id in range(settings.shards):
+        address = settings.raft_address_of(shard_id)
+        require_free_port(address.rsplit(":", 1)[0], int(address.rsplit(":", 1)[1]), "Raft, shard %d" % shard_id)
     if settings.metrics_port:
         require_free_port(settings.host, settings.metrics_port, "metrics")
     if settings.grpc_port:
@@ -141,6 +145,11 @@ async def serve(settings):
         tasks = [loop.create_task(expire_keys_forever(node)),
                  loop.create_task(expire_stuck_proposals_forever(node, settings.proposal_timeout)),
                  loop.create_task(close_idle_clients_forever(node))]
+        if settings.members:
+            from spinelraft.node.topology import learn_remote_shards_forever, spread_leaders_forever
+
+            tasks += [loop.create_task(learn_remote_shards_forever(node)),
+                      loop.create_task(spread_leaders_forever(node))]
         log.info("ready to accept connections: RESP on %s:%d, gRPC on %s, metrics on %s, raft on %s, "
                  "data in %s", settings.host, settings.port,
                  "%s:%d%s" % (settings.host, settings.grpc_port, " (TLS)" if settings.tls_cert_file else "")

@@ -37,8 +37,14 @@ def _int(value: int) -> bytes:
 
 
 def shard_for_key(node, key: bytes) -> int:
-    """The shard that serves a key: one Raft group per node today, so every key is in it."""
-    return node.group.shard_id
+    """The shard that serves a key (its slot's shard)."""
+    return node.shard_of_key(key)
+
+
+def _member(member: dict) -> Member:
+    """A config Member from a node's member dict (base Raft port: shard 0's)."""
+    return Member(member["id"], member["host"], member["port"], int(member["raft"].rsplit(":", 1)[1]),
+                  member.get("grpc", 0))
 
 
 def crossing_keys(keys, shard_of) -> list:
@@ -62,24 +68,12 @@ class Front:
     def members(self) -> list:
         """The replicated member table once membership changed (RAFT ADDNODE/REMOVENODE), else the
         config's members; gRPC ports come from the config (0 for members added later)."""
-        settings = self.settings
-        replicated = self.node.group.machine.members
-        if replicated:
-            configured = {member.id: member for member in settings.members}
-            return [Member(node_id, host, port, raft_port,
-                           configured[node_id].grpc_port if node_id in configured else 0)
-                    for node_id, (host, port, raft_port) in replicated.items()]
-        if settings.members:
-            return settings.members
-        return [Member(settings.node_id, settings.host, settings.port,
-                       settings.raft_port or settings.port + 100, settings.grpc_port)]
+        return [_member(m) for m in self.node.all_members()]
 
-    def leader(self):
-        raft_address = self.node.group.leader_address()
-        for member in self.members():
-            if member.raft_address == raft_address:
-                return member
-        return None
+    def leader(self, shard_id: int = 0):
+        """The leader of a shard (of shard 0 by default: the one Status and TransferLeader use)."""
+        member = self.node.leader_member(shard_id)
+        return None if member is None else _member(member)
 
     def leader_address(self) -> str:
         member = self.leader()
@@ -364,7 +358,7 @@ class WatchServicer(pb_grpc.WatchServicer):
         front = self.front
         session = await front.open(request, context)
         feed = front.node.changes
-        feed.attach(front.node.group)
+        feed.attach(front.node.group)  # Watch follows this node's first shard (docs/grpc.md)
         after = request.start_after.revision if request.HasField("start_after") else feed.current()
         matches = _matcher(request, session.db)
         feed.readers += 1
@@ -454,12 +448,16 @@ class ClusterServicer(pb_grpc.ClusterServicer):
     async def Shards(self, request, context):
         front = self.front
         await front.open(request, context)
-        leader = front.leader()
-        group = front.node.group
-        return pb.ShardsResponse(shards=[pb.Shard(
-            id=group.shard_id, leader_id=leader.id if leader else "",
-            member_ids=[member.id for member in front.members()],
-            applied_index=group.status()["last_applied"])])
+        node = front.node
+        shards = []
+        for shard_id in range(node.layout.count):
+            leader = node.leader_member(shard_id)
+            local = node.shards.get(shard_id)
+            shards.append(pb.Shard(
+                id=shard_id, leader_id=leader["id"] if leader else "",
+                member_ids=[member["id"] for member in node.members_of(shard_id)],
+                applied_index=local.group.status()["last_applied"] if local is not None else 0))
+        return pb.ShardsResponse(shards=shards)
 
     async def TransferLeader(self, request, context):
         front = self.front

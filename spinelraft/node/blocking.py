@@ -222,10 +222,11 @@ def _destination_db(name: str, argv, reply):
 # -- waiting clients ------------------------------------------------------------------------------
 class BlockedClient:
     __slots__ = ("session", "db", "spec", "command", "argv", "keys", "channel", "slot", "state",
-                 "deadline", "timer", "expired_reply", "gone", "busy_since", "busy_s")
+                 "deadline", "timer", "expired_reply", "gone", "busy_since", "busy_s", "shard")
 
-    def __init__(self, session, spec, command, argv, slot):
+    def __init__(self, session, spec, command, argv, slot, shard):
         self.session = session
+        self.shard = shard  # the Shard its keys live in (one: several would be -CROSSSLOT)
         self.db = session.db
         self.spec = spec
         self.command = command
@@ -265,7 +266,7 @@ class BlockingManager:
         self.channels = {}  # (db, key) -> the channels with a queue on that key
 
     # -- entry point from the dispatcher ----------------------------------------------------------
-    def dispatch(self, session, spec, argv, started):
+    def dispatch(self, session, spec, argv, started, shard):
         """A Slot for a blocking command outside MULTI, or None when it does not block
         (XREAD without BLOCK, arguments the state machine will refuse, or a session that is
         not a client connection, such as a gRPC call, which gets the non-blocking form)."""
@@ -276,7 +277,7 @@ class BlockingManager:
         if timeout_ms is None:
             return None
         slot = Slot(spec=spec, started=started, argv=argv)
-        client = BlockedClient(session, spec, command, argv, slot)
+        client = BlockedClient(session, spec, command, argv, slot, shard)
         if timeout_ms and timeout_ms < FOREVER_MS:
             client.deadline = self.loop.time() + timeout_ms / 1000.0
         if command.consumes:
@@ -287,8 +288,8 @@ class BlockingManager:
                 self._propose(client, op, partial(self._tried_behind, client))
             else:
                 self._propose(client, (OP_COMMAND, client.db, argv), partial(self._tried, client))
-        elif self.node.needs_read_barrier(session):
-            self.node.proposer.barrier(partial(self._first_read, client))
+        elif self.node.needs_read_barrier(session, shard):
+            shard.proposer.barrier(partial(self._first_read, client))
         else:
             self._first_read(client, None)
         return slot
@@ -318,7 +319,7 @@ class BlockingManager:
         client.busy_since = time.perf_counter()
         argv = op[2] if op[0] == OP_COMMAND else op[3][0]
         size = sum(map(len, argv)) + 16
-        if not self.node.proposer.submit(op, sink, size):
+        if not client.shard.proposer.submit(op, sink, size):
             sink(ErrorReply(errors.OOM_BACKLOG))
 
     def _tried_behind(self, client, reply):
@@ -354,10 +355,10 @@ class BlockingManager:
         if barrier_error is not None or not self._connected(client.session):
             client.slot.resolve(barrier_error)
             return
-        node = self.node
-        with node.group.lock:
-            client.argv = self._resolve_last_ids(client.db, client.argv)
-            reply = node.group.machine.read(client.db, client.argv, node.proposer.now_ms(), 0)
+        shard = client.shard
+        with shard.group.lock:
+            client.argv = self._resolve_last_ids(shard, client.db, client.argv)
+            reply = shard.group.machine.read(client.db, client.argv, shard.proposer.now_ms(), 0)
         if not _is_nothing(reply):
             client.slot.resolve(reply)
             return
@@ -367,7 +368,7 @@ class BlockingManager:
             for queue in self._queues_of(client):  # entries applied since the read
                 self._serve_readers(queue)
 
-    def _resolve_last_ids(self, db: int, argv):
+    def _resolve_last_ids(self, shard, db: int, argv):
         """`$` becomes the stream's last generated ID, 0-0 for a missing stream (the caller
         holds the group lock)."""
         streams, _ = _stream_read_layout(argv)
@@ -375,12 +376,12 @@ class BlockingManager:
         resolved = list(argv)
         for index in range(streams + 1 + half, len(argv)):
             if argv[index] == b"$":
-                resolved[index] = self._last_id(db, argv[index - half])
+                resolved[index] = self._last_id(shard, db, argv[index - half])
         return tuple(resolved)
 
-    def _last_id(self, db: int, key: bytes) -> bytes:
-        info = self.node.group.machine.read(db, (b"XINFO", b"STREAM", key),
-                                            self.node.proposer.now_ms(), 0)
+    @staticmethod
+    def _last_id(shard, db: int, key: bytes) -> bytes:
+        info = shard.group.machine.read(db, (b"XINFO", b"STREAM", key), shard.proposer.now_ms(), 0)
         if type(info) is ErrorReply:
             return b"0-0"
         return dict(info.items)[b"last-generated-id"]

@@ -105,7 +105,8 @@ def config_set(node, args):
     for attribute, value in changes.items():
         setattr(node.settings, attribute, value)
     if "appendfsync" in changes:
-        node.group.appendfsync = node.settings.appendfsync
+        for shard in node.shards.values():
+            shard.group.appendfsync = node.settings.appendfsync
     if "loglevel" in changes:
         logging.getLogger().setLevel(node.settings.loglevel.upper())
     log.info("CONFIG SET %s", ", ".join("%s=%s" % (k, "***" if k == "requirepass" else v) for k, v in changes.items()))

@@ -48,45 +48,47 @@ class NodeCollector:
     def _keyspace(self):
         keys = GaugeMetricFamily("spinelraft_keys", "Keys per database", labels=["db"])
         expires = GaugeMetricFamily("spinelraft_keys_with_expiry", "Keys with a TTL per database", labels=["db"])
-        group = self.node.group
-        with group.lock:
-            rows = group.machine.keyspace(0)
-        for index, count, with_ttl in rows:
+        totals = {}  # db -> [keys, with ttl], over the shards replicated here
+        for shard in self.node.shards.values():
+            with shard.group.lock:
+                rows = shard.group.machine.keyspace(0)
+            for index, count, with_ttl in rows:
+                total = totals.setdefault(index, [0, 0])
+                total[0] += count
+                total[1] += with_ttl
+        for index, (count, with_ttl) in sorted(totals.items()):
             keys.add_metric([str(index)], count)
             expires.add_metric([str(index)], with_ttl)
         yield keys
         yield expires
 
     def _raft(self):
-        node = self.node
-        status = node.group.status()
-        shard = [str(status["shard"])]
+        shards = sorted(self.node.shards.values(), key=lambda shard: shard.id)
+        statuses = [(shard, [str(shard.id)], shard.group.status()) for shard in shards]
         for name, key, text in (
             ("spinelraft_raft_term", "term", "Current Raft term"),
             ("spinelraft_raft_commit_index", "commit_index", "Raft commit index"),
             ("spinelraft_raft_applied_index", "last_applied", "Last applied Raft index"),
         ):
             family = GaugeMetricFamily(name, text, labels=["shard"])
-            family.add_metric(shard, status[key])
+            for _, label, status in statuses:
+                family.add_metric(label, status[key])
             yield family
         leader = GaugeMetricFamily("spinelraft_raft_is_leader", "1 if this node leads the shard", labels=["shard"])
-        leader.add_metric(shard, 1 if status["role"] == "leader" else 0)
-        yield leader
-        proposer = node.proposer
         entries = CounterMetricFamily("spinelraft_raft_entries_proposed", "Raft entries proposed", labels=["shard"])
-        entries.add_metric(shard, proposer.entries_proposed)
-        yield entries
         ops = CounterMetricFamily("spinelraft_raft_commands_proposed", "Commands proposed (all entries)", labels=["shard"])
-        ops.add_metric(shard, proposer.ops_proposed)
-        yield ops
         per_entry = GaugeMetricFamily("spinelraft_raft_commands_per_entry",
                                       "Mean commands per proposed entry (group commit)", labels=["shard"])
-        mean = proposer.ops_proposed / proposer.entries_proposed if proposer.entries_proposed else 0.0
-        per_entry.add_metric(shard, mean)
-        yield per_entry
         backlog = GaugeMetricFamily("spinelraft_raft_proposal_backlog", "Commands waiting to be proposed", labels=["shard"])
-        backlog.add_metric(shard, proposer.backlog())
-        yield backlog
+        for shard, label, status in statuses:
+            proposer = shard.proposer
+            leader.add_metric(label, 1 if status["role"] == "leader" else 0)
+            entries.add_metric(label, proposer.entries_proposed)
+            ops.add_metric(label, proposer.ops_proposed)
+            mean = proposer.ops_proposed / proposer.entries_proposed if proposer.entries_proposed else 0.0
+            per_entry.add_metric(label, mean)
+            backlog.add_metric(label, proposer.backlog())
+        yield from (leader, entries, ops, per_entry, backlog)
 
 
 def _bound(bound: float) -> str:

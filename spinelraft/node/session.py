@@ -50,6 +50,8 @@ class Session:
         self.multi_error = False  # a queued command was refused: EXEC answers EXECABORT
         self.watches = {}  # (db, key) -> version seen at WATCH
         self.readonly = False  # READONLY: allow stale local reads (multi-node)
+        self.internal = False  # a peer node proxying commands (RAFT RUN): never redirected
+        self.last_shard = 0  # the shard of the connection's last write (WAIT)
         self.blocked = False  # waiting in a blocking command (BLPOP...): CLIENT LIST flag b
         self.created = time.monotonic()
         self.last_active = self.created

@@ -33,10 +33,20 @@ class InFlight:
         self.started = started
 
 
+class FlushClock:
+    """Counts flushes of every proposer of a node: the "arrival time" of a read queued behind
+    other commands, comparable with the flush that proposed any shard's barrier."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
 class Proposer:
     def __init__(self, group, loop, max_inflight: int = 4, max_ops: int = 1000,
                  max_bytes: int = 256 * 1024, max_pending: int = 100_000, after_complete=None,
-                 node_id: str = "node"):
+                 node_id: str = "node", flush_clock: FlushClock = None):
         assert 1 <= max_inflight <= 16 and max_ops >= 1 and max_pending >= max_ops
         self.group = group
         self.loop = loop
@@ -48,7 +58,7 @@ class Proposer:
         self.pending = []  # (op, sink, size_bytes)
         self.barrier_waiters = []
         self.inflight = 0
-        self.flushes = 0  # counts _flush calls: "arrival times" for reads waiting on a barrier
+        self.clock = flush_clock or FlushClock()  # "arrival times" for reads waiting on a barrier
         self.barrier_applied_flush = 0  # the flush number of the newest applied barrier
         self.in_flight = {}  # id -> InFlight, entries proposed and not answered yet
         self._scheduled = False
@@ -74,6 +84,10 @@ class Proposer:
         self.barrier_waiters.append(sink)
         self._schedule()
 
+    @property
+    def flushes(self) -> int:
+        return self.clock.value
+
     def backlog(self) -> int:
         return len(self.pending)
 
@@ -91,10 +105,10 @@ class Proposer:
 
     def _flush(self):
         self._scheduled = False
-        self.flushes += 1
+        self.clock.value += 1
         if self.barrier_waiters:
             waiters, self.barrier_waiters = self.barrier_waiters, []
-            self.pending.append(((OP_NOOP, 0, None), self._fan_out(waiters, self.flushes), 16))
+            self.pending.append(((OP_NOOP, 0, None), self._fan_out(waiters, self.clock.value), 16))
         while self.pending and self.inflight < self.max_inflight:
             batch = self._take_batch()
             ops = [item[0] for item in batch]

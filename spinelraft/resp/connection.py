@@ -96,7 +96,7 @@ class RespConnection(asyncio.Protocol):
         if queue and (self.deferred or self.blocking or not _is_write(argv)):
             self.deferred += 1
             # received now: a barrier proposed after this point also covers this read
-            arrival = self.node.proposer.flushes
+            arrival = self.node.flush_clock.value
             queue.append(Slot(action=partial(self.node.dispatch, self.session, argv, arrival)))
             return
         reply = self.node.dispatch(self.session, argv)

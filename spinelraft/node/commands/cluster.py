@@ -17,26 +17,26 @@ def cluster_node_id(node_id: str) -> bytes:
     return hashlib.sha1(node_id.encode()).hexdigest().encode()
 
 
-def member_table(node) -> list:
-    """Members as dicts: the replicated table once membership changed, else the config's."""
-    settings = node.settings
-    replicated = node.group.machine.members
-    if replicated:
-        return [{"id": node_id, "host": host, "port": port, "raft": "%s:%d" % (host, raft_port)}
-                for node_id, (host, port, raft_port) in replicated.items()]
-    if settings.members:
-        return [{"id": m.id, "host": m.host, "port": m.port, "raft": m.raft_address} for m in settings.members]
-    return [{"id": settings.node_id, "host": settings.host, "port": settings.port,
-             "raft": settings.raft_address}]
-
-
 def topology(node) -> list:
-    """[(first slot, last slot, [(member dict, is_leader)])] for every shard."""
-    leader = node.group.leader_address()
-    described = [(entry, entry["raft"] == leader) for entry in member_table(node)]
-    described.sort(key=lambda item: not item[1])  # the leader (master) first
-    first, last = shard_slot_range(0, 1)
-    return [(first, last, described)]
+    """[(first slot, last slot, [(member dict, is_leader)])] for every shard, in shard order."""
+    shards = []
+    for shard_id in range(node.layout.count):
+        leader = node.leader_member(shard_id)
+        described = [(member, leader is not None and member["id"] == leader["id"])
+                     for member in node.members_of(shard_id)]
+        described.sort(key=lambda item: not item[1])  # the leader (master) first
+        first, last = shard_slot_range(shard_id, node.layout.count)
+        shards.append((first, last, described))
+    return shards
+
+
+def _epoch(node) -> int:
+    return max((shard.group.raftCurrentTerm for shard in node.shards.values()), default=0)
+
+
+def _offset(node, shard_index: int) -> int:
+    shard = node.shards.get(shard_index)
+    return shard.group.raftCommitIndex if shard is not None else 0
 
 
 def _keyslot(session, args):
@@ -60,8 +60,8 @@ def _info(session, args):
         "cluster_slots_fail:%d" % (0 if has_leader else SLOTS),
         "cluster_known_nodes:%d" % known,
         "cluster_size:%d" % len(shards),
-        "cluster_current_epoch:%d" % session.node.group.raftCurrentTerm,
-        "cluster_my_epoch:%d" % session.node.group.raftCurrentTerm,
+        "cluster_current_epoch:%d" % _epoch(session.node),
+        "cluster_my_epoch:%d" % _epoch(session.node),
     ]
     return ("\r\n".join(lines) + "\r\n").encode()
 
@@ -79,14 +79,14 @@ def _slots(session, args):
 def _shards(session, args):
     node = session.node
     reply = []
-    for first, last, members in topology(node):
+    for shard_index, (first, last, members) in enumerate(topology(node)):
         nodes = [Map([
             (b"id", cluster_node_id(member["id"])),
             (b"port", member["port"]),
             (b"ip", member["host"].encode()),
             (b"endpoint", member["host"].encode()),
             (b"role", b"master" if is_leader else b"replica"),
-            (b"replication-offset", node.group.raftCommitIndex),
+            (b"replication-offset", _offset(node, shard_index)),
             (b"health", b"online"),
         ]) for member, is_leader in members]
         reply.append(Map([(b"slots", [first, last]), (b"nodes", nodes)]))
@@ -94,18 +94,31 @@ def _shards(session, args):
 
 
 def _nodes(session, args):
+    """One line per node: a master with the slot ranges of the shards it leads, or a slave of
+    the leader of its first shard (Redis Cluster has one role per node; Raft has one per shard)."""
     node = session.node
     myself = node.settings.node_id
-    lines = []
+    led = {}  # node id -> slot ranges it leads
+    follows = {}  # node id -> the leader id of its first shard it does not lead
+    seen = {}
     for first, last, members in topology(node):
-        master = next((cluster_node_id(m["id"]) for m, leader in members if leader), b"-")
+        leader = next((m["id"] for m, is_leader in members if is_leader), None)
         for member, is_leader in members:
-            flags = ("myself," if member["id"] == myself else "") + ("master" if is_leader else "slave")
-            raft_port = int(member["raft"].rsplit(":", 1)[1])
-            lines.append("%s %s:%d@%d %s %s 0 0 %d connected%s" % (
-                cluster_node_id(member["id"]).decode(), member["host"], member["port"], raft_port, flags,
-                "-" if is_leader else master.decode(), node.group.raftCurrentTerm,
-                " %d-%d" % (first, last) if is_leader else ""))
+            seen.setdefault(member["id"], member)
+            if is_leader:
+                led.setdefault(member["id"], []).append("%d-%d" % (first, last))
+            elif leader is not None:
+                follows.setdefault(member["id"], leader)
+    lines = []
+    epoch = _epoch(node)
+    for member_id, member in seen.items():
+        is_master = member_id in led
+        flags = ("myself," if member_id == myself else "") + ("master" if is_master else "slave")
+        master = "-" if is_master or member_id not in follows else cluster_node_id(follows[member_id]).decode()
+        raft_port = int(member["raft"].rsplit(":", 1)[1])
+        lines.append("%s %s:%d@%d %s %s 0 0 %d connected%s" % (
+            cluster_node_id(member_id).decode(), member["host"], member["port"], raft_port, flags, master,
+            epoch, "".join(" " + ranges for ranges in led.get(member_id, []))))
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -120,6 +133,8 @@ def _countkeysinslot(session, args):
     slot = _slot_argument(args[0])
     if slot is None:
         return ErrorReply("ERR Invalid slot")
+    if _elsewhere(session.node, slot):
+        return _ask_member(session.node, slot, [b"CLUSTER", b"COUNTKEYSINSLOT", args[0]])
     return len(_keys_in_slot(session, slot, None))
 
 
@@ -130,11 +145,41 @@ def _getkeysinslot(session, args):
         return ErrorReply("ERR Invalid slot")
     if count is None or count < 0:
         return ErrorReply("ERR Invalid number of keys")
+    if _elsewhere(session.node, slot):
+        return _ask_member(session.node, slot, [b"CLUSTER", b"GETKEYSINSLOT", args[0], args[1]])
     return _keys_in_slot(session, slot, count)
 
 
+def _elsewhere(node, slot: int) -> bool:
+    return node.layout.shard_of_slot(slot) not in node.shards
+
+
+def _ask_member(node, slot: int, argv):
+    """The reply of a member of the slot's shard (this node does not replicate it)."""
+    import asyncio
+
+    from spinelraft.node import peer_client
+    from spinelraft.node.session import Slot
+
+    reply_slot = Slot()
+    remote = node.remote[node.layout.shard_of_slot(slot)]
+
+    async def ask():
+        reply = ErrorReply("CLUSTERDOWN no reachable replica of the slot's shard")
+        for member in remote.candidates():
+            try:
+                reply = await peer_client.request(member["host"], member["port"], argv, node.settings.requirepass)
+                break
+            except (OSError, asyncio.TimeoutError):
+                continue
+        reply_slot.resolve(reply)
+
+    node.loop.create_task(ask())
+    return reply_slot
+
+
 def _keys_in_slot(session, slot: int, limit):
-    group = session.node.group
+    group = session.node.shards[session.node.layout.shard_of_slot(slot)].group
     found = []
     with group.lock:
         for key in group.machine.dbs[0].data:

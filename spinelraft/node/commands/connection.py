@@ -5,6 +5,7 @@ import time
 from spinelraft import errors
 from spinelraft.command_table import command
 from spinelraft.node.commands import subcommands
+from spinelraft.node.session import Slot
 from spinelraft.replies import OK, PONG, ErrorReply, Map, Simple
 from spinelraft.statemachine.args import to_int
 
@@ -116,7 +117,7 @@ def hello(session, args):
         (b"proto", protocol),
         (b"id", session.id),
         (b"mode", b"standalone"),
-        (b"role", b"master" if session.node.group.is_leader() else b"replica"),
+        (b"role", b"master" if session.node.group is not None and session.node.group.is_leader() else b"replica"),
         (b"modules", []),
     ])
 
@@ -165,11 +166,41 @@ def watch(session, args):
     """Remember the version of keys; EXEC fails if any of them changes first."""
     if session.multi is not None:
         return ErrorReply(errors.WATCH_IN_MULTI)
+    node = session.node
+    if node.layout.count > 1:  # the EXEC runs on one shard: its watched keys live there
+        shards = {node.shard_of_key(key) for key in args}
+        shards |= {node.shard_of_key(key) for (_, key) in session.watches}
+        if len(shards) > 1:
+            return ErrorReply(errors.CROSSSLOT)
+    fetching = []  # versions read from a node replicating the keys' shard
     for key in args:
-        slot = (session.db, key)
-        if slot not in session.watches:
-            session.watches[slot] = session.node.key_version(session.db, key)
-    return OK
+        watched = (session.db, key)
+        if watched not in session.watches:
+            version = node.key_version(session.db, key)
+            if type(version) is Slot:
+                session.watches[watched] = -1  # never matches: EXEC fails if it is not replaced
+                fetching.append((watched, version))
+            else:
+                session.watches[watched] = version
+    if not fetching:
+        return OK
+    done = Slot()
+    remaining = [len(fetching)]
+
+    def fetched(watched, version):
+        if type(version.reply) is int and watched in session.watches:
+            session.watches[watched] = version.reply
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            failed = [v.reply for _, v in fetching if type(v.reply) is ErrorReply]
+            done.resolve(failed[0] if failed else OK)
+
+    for watched, version in fetching:
+        if version.ready:
+            fetched(watched, version)
+        else:
+            version.on_ready = lambda w=watched, v=version: fetched(w, v)
+    return done
 
 
 @_server("unwatch", 1, "noscript loading stale fast allow_busy", group="transactions")

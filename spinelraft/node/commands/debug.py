@@ -23,12 +23,14 @@ def _set_clock_skew(session, args):
         return ErrorReply(errors.NOT_INTEGER)
     if abs(skew) > MAX_SKEW_MS:
         return ErrorReply("ERR clock skew must be within +/- %d ms" % MAX_SKEW_MS)
-    session.node.proposer.clock_skew_ms = skew
+    for shard in session.node.shards.values():  # every shard this node proposes to
+        shard.proposer.clock_skew_ms = skew
     return OK
 
 
 def _clock_skew(session, args):
-    return session.node.proposer.clock_skew_ms
+    proposer = session.node.proposer
+    return proposer.clock_skew_ms if proposer is not None else 0
 
 
 def _help(session, args):

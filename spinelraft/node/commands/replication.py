@@ -1,6 +1,9 @@
 """Replica semantics mapped onto Raft: ROLE, WAIT, FAILOVER, REPLICAOF NO ONE.
 
 The shard leader is the "master", every other member a "slave"; offsets are Raft log indices.
+Redis has one role per server; a SpinelRaft node has one per shard it replicates: ROLE
+describes its first shard, WAIT the shard of the connection's last write, FAILOVER hands over
+every shard this node leads and REPLICAOF NO ONE takes over every shard it replicates.
 """
 import asyncio
 import logging
@@ -9,7 +12,6 @@ import time
 from spinelraft import errors
 from spinelraft.command_table import command
 from spinelraft.node import peer_client
-from spinelraft.node.commands.cluster import topology
 from spinelraft.node.session import Slot
 from spinelraft.replies import OK, ErrorReply
 from spinelraft.statemachine.args import to_int
@@ -22,21 +24,27 @@ def _server(name, arity, flags=""):
     return command(name, arity, flags, group="server", kind="server")
 
 
-def _members(node):
-    return topology(node)[0][2]
+def _members(node, shard_id: int):
+    """[(member dict, is_leader)] of a shard."""
+    leader = node.leader_member(shard_id)
+    return [(member, leader is not None and member["id"] == leader["id"])
+            for member in node.members_of(shard_id)]
 
 
 @_server("role", 1, "noscript loading stale fast")
 def role(session, args):
-    """This node's role: master (Raft leader) with its replicas' offsets, or slave."""
+    """This node's role in its first shard: master (Raft leader) with its replicas' offsets, or slave."""
     node = session.node
-    group = node.group
+    home = node.home
+    if home is None:
+        return [b"slave", b"?", 0, b"connect", -1]
+    group = home.group
     if group.is_leader():
         matches = group.match_indexes()
         replicas = [[member["host"].encode(), b"%d" % member["port"], b"%d" % matches.get(member["raft"], 0)]
-                    for member, is_leader in _members(node) if not is_leader]
+                    for member, is_leader in _members(node, home.id) if not is_leader]
         return [b"master", group.raftCommitIndex, replicas]
-    leader = next((member for member, is_leader in _members(node) if is_leader), None)
+    leader = next((member for member, is_leader in _members(node, home.id) if is_leader), None)
     if leader is None:
         return [b"slave", b"?", 0, b"connect", -1]
     return [b"slave", leader["host"].encode(), leader["port"], b"connected", group.raftLastApplied]
@@ -52,27 +60,29 @@ def wait(session, args):
     if timeout_ms < 0:
         return ErrorReply("ERR timeout is negative")
     node = session.node
-    if not node.group.is_leader():
+    shard = node.shards.get(session.last_shard)
+    if shard is None or not shard.group.is_leader():
         return ErrorReply("ERR WAIT cannot be used with replica instances. Please also note that since "
                           "Redis 4.0 if a replica is configured to be writable (which is not the default) "
                           "writes to replicas are just local and are not propagated.")
-    target = node.group.raftCommitIndex
-    count = _replicas_at(node, target)
+    group = shard.group
+    target = group.raftCommitIndex
+    count = _replicas_at(group, target)
     if count >= wanted or timeout_ms == 0 and wanted <= 0:
         return count
     slot = Slot()
     deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
-    node.loop.create_task(_wait_for_replicas(node, slot, target, wanted, deadline))
+    node.loop.create_task(_wait_for_replicas(group, slot, target, wanted, deadline))
     return slot
 
 
-def _replicas_at(node, index: int) -> int:
-    return sum(1 for matched in node.group.match_indexes().values() if matched >= index)
+def _replicas_at(group, index: int) -> int:
+    return sum(1 for matched in group.match_indexes().values() if matched >= index)
 
 
-async def _wait_for_replicas(node, slot, target, wanted, deadline):
+async def _wait_for_replicas(group, slot, target, wanted, deadline):
     while True:
-        count = _replicas_at(node, target)
+        count = _replicas_at(group, target)
         if count >= wanted or (deadline is not None and time.monotonic() >= deadline):
             slot.resolve(count)
             return
@@ -88,9 +98,7 @@ def failover(session, args):
     while index < len(args):
         option = args[index].upper()
         if option == b"TO" and index + 2 < len(args):
-            target = _raft_address_of(node, args[index + 1], args[index + 2])
-            if target is None:
-                return ErrorReply("ERR FAILOVER target HOST and PORT is not a replica.")
+            target = (args[index + 1], args[index + 2])
             index += 3
         elif option in (b"FORCE", b"ABORT"):
             index += 1
@@ -98,28 +106,57 @@ def failover(session, args):
             index += 2
         else:
             return ErrorReply(errors.SYNTAX)
-    if not node.group.is_leader():
+    led = [shard for shard in node.shards.values() if shard.group.is_leader()]
+    if not led:
         return ErrorReply("ERR FAILOVER is not valid when server is a replica.")
-    return _transfer(node, target)
+    transfers = []
+    for shard in led:
+        raft_address = None
+        if target is not None:
+            raft_address = _raft_address_of(node, shard.id, *target)
+            if raft_address is None:
+                return ErrorReply("ERR FAILOVER target HOST and PORT is not a replica.")
+        transfers.append((shard, raft_address))
+    slots = [transfer(node, shard, raft_address) for shard, raft_address in transfers]
+    return slots[0] if len(slots) == 1 else _all_of(node, slots)
 
 
-def _raft_address_of(node, host: bytes, port: bytes):
-    for member, _ in _members(node):
+def _all_of(node, slots):
+    """One Slot for several: OK when all are, else the first error."""
+    combined = Slot()
+    remaining = [len(slots)]
+
+    def done(slot):
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            errors_ = [s.reply for s in slots if type(s.reply) is ErrorReply]
+            combined.resolve(errors_[0] if errors_ else OK)
+
+    for slot in slots:
+        slot.on_ready = lambda slot=slot: done(slot)
+    return combined
+
+
+def _raft_address_of(node, shard_id: int, host: bytes, port: bytes):
+    for member, _ in _members(node, shard_id):
         if member["host"].encode() == host and str(member["port"]).encode() == port:
             return member["raft"]
     return None
 
 
-def _transfer(node, raft_address):
+def transfer(node, shard, raft_address):
+    """A Slot resolved when this node (the shard's leader) handed leadership over to
+    raft_address (None: the most caught-up follower)."""
     slot = Slot()
     loop = node.loop
+    group = shard.group
 
     def answer(result, error):
         reply = OK if error == 0 else ErrorReply(
             "ERR leadership transfer refused: the target must be connected and fully caught up")
         loop.call_soon_threadsafe(slot.resolve, reply)
 
-    node.group.run_in_tick(lambda: node.group.transferLeadership(raft_address, callback=answer))
+    group.run_in_tick(lambda: group.transferLeadership(raft_address, callback=answer))
     return slot
 
 
@@ -131,22 +168,31 @@ def replicaof(session, args):
         return ErrorReply("ERR REPLICAOF host port is not supported: membership is managed by Raft "
                           "(spinelraft-admin add-node / remove-node); REPLICAOF NO ONE transfers leadership here")
     node = session.node
-    if node.group.is_leader():
+    followed = [shard.id for shard in node.shards.values() if not shard.group.is_leader()]
+    if not followed:
         return OK
-    leader = next((member for member, is_leader in _members(node) if is_leader), None)
-    if leader is None:
-        return ErrorReply(errors.NO_LEADER)
-    me = next(member for member, _ in _members(node) if member["id"] == node.settings.node_id)
     slot = Slot()
 
-    async def ask_leader():
-        try:
-            reply = await peer_client.request(leader["host"], leader["port"],
-                                              [b"FAILOVER", b"TO", me["host"].encode(), b"%d" % me["port"]],
-                                              node.settings.requirepass)
-        except (OSError, asyncio.TimeoutError) as error:
-            reply = ErrorReply("ERR cannot reach the leader: %s" % error)
+    async def ask_leaders():
+        reply = OK
+        for shard_id in followed:
+            answer = await ask_transfer(node, shard_id, node.settings.node_id)
+            if type(answer) is ErrorReply:
+                reply = answer
         slot.resolve(reply)
 
-    node.loop.create_task(ask_leader())
+    node.loop.create_task(ask_leaders())
     return slot
+
+
+async def ask_transfer(node, shard_id: int, target_id):
+    """Ask the shard's leader (wherever it is) to hand leadership to target_id (None: the best
+    caught-up follower): RAFT TRANSFER on that node."""
+    leader = node.leader_member(shard_id)
+    if leader is None:
+        return ErrorReply(errors.NO_LEADER)
+    argv = [b"RAFT", b"TRANSFER", b"%d" % shard_id] + ([target_id.encode()] if target_id else [])
+    try:
+        return await peer_client.request(leader["host"], leader["port"], argv, node.settings.requirepass)
+    except (OSError, asyncio.TimeoutError) as error:
+        return ErrorReply("ERR cannot reach the leader: %s" % error)

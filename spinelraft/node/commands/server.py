@@ -31,7 +31,8 @@ def lastsave(session, args):
 
 
 def _compact_now(node):
-    node.group.forceLogCompaction()
+    for shard in node.shards.values():
+        shard.group.forceLogCompaction()
     node.last_save_time = int(time.time())
 
 
@@ -196,34 +197,37 @@ def _section_memory(node):
 
 
 def _section_persistence(node):
-    group = node.group
-    status = group.status()
+    statuses = [shard.group.status() for shard in node.shards.values()]
     return [
         ("loading", 0),
         ("rdb_last_save_time", node.last_save_time),
         ("aof_enabled", 1),
-        ("appendfsync", group.appendfsync),
-        ("raft_journal_fsyncs", status["fsyncs"]),
-        ("snapshots_completed", status["snapshots"]),
-        ("last_snapshot_duration_sec", "%.3f" % status["last_snapshot_s"]),
+        ("appendfsync", node.settings.appendfsync),
+        ("raft_journal_fsyncs", sum(status["fsyncs"] for status in statuses)),
+        ("snapshots_completed", sum(status["snapshots"] for status in statuses)),
+        ("last_snapshot_duration_sec", "%.3f" % max((s["last_snapshot_s"] for s in statuses), default=0.0)),
     ]
 
 
 def _section_stats(node):
-    proposer = node.proposer
+    proposers = [shard.proposer for shard in node.shards.values()]
     return [
         ("total_connections_received", node.total_connections),
         ("total_commands_processed", node.total_commands),
         ("rejected_connections", node.rejected_connections),
         ("total_error_replies", node.total_errors),
-        ("raft_entries_proposed", proposer.entries_proposed),
-        ("raft_commands_proposed", proposer.ops_proposed),
-        ("raft_proposal_backlog", proposer.backlog()),
+        ("raft_entries_proposed", sum(p.entries_proposed for p in proposers)),
+        ("raft_commands_proposed", sum(p.ops_proposed for p in proposers)),
+        ("raft_proposal_backlog", sum(p.backlog() for p in proposers)),
     ]
 
 
 def _section_replication(node):
+    """As Redis has it once per node: the role in this node's first shard (INFO raft and ROLE
+    describe every shard)."""
     group = node.group
+    if group is None:
+        return [("role", "slave"), ("connected_slaves", 0), ("master_repl_offset", 0)]
     role = "master" if group.is_leader() else "slave"
     return [
         ("role", role),
@@ -233,26 +237,37 @@ def _section_replication(node):
 
 
 def _section_raft(node):
-    status = node.group.status()
-    shard = status["shard"]
-    return [
+    rows = [
         ("raft_node_id", node.settings.node_id),
-        ("raft_shards", 1),
-        ("shard%d_role" % shard, status["role"]),
-        ("shard%d_leader" % shard, status["leader"] or ""),
-        ("shard%d_term" % shard, status["term"]),
-        ("shard%d_commit_index" % shard, status["commit_index"]),
-        ("shard%d_applied_index" % shard, status["last_applied"]),
-        ("shard%d_log_index" % shard, status["log_index"]),
+        ("raft_shards", node.layout.count),
+        ("raft_shards_here", ",".join(str(shard_id) for shard_id in sorted(node.shards))),
     ]
+    for shard_id in sorted(node.shards):
+        status = node.shards[shard_id].group.status()
+        rows += [
+            ("shard%d_role" % shard_id, status["role"]),
+            ("shard%d_leader" % shard_id, status["leader"] or ""),
+            ("shard%d_term" % shard_id, status["term"]),
+            ("shard%d_commit_index" % shard_id, status["commit_index"]),
+            ("shard%d_applied_index" % shard_id, status["last_applied"]),
+            ("shard%d_log_index" % shard_id, status["log_index"]),
+        ]
+    return rows
 
 
 def _section_keyspace(node):
-    group = node.group
-    with group.lock:
-        rows = group.machine.keyspace(node.proposer.now_ms())
+    """Keys of the shards replicated on this node (DBSIZE counts the whole cluster)."""
+    totals = {}
+    for shard in node.shards.values():
+        now_ms = shard.proposer.now_ms()
+        with shard.group.lock:
+            rows = shard.group.machine.keyspace(now_ms)
+        for index, keys, expires in rows:
+            total = totals.setdefault(index, [0, 0])
+            total[0] += keys
+            total[1] += expires
     return [("db%d" % index, "keys=%d,expires=%d,avg_ttl=0" % (keys, expires))
-            for index, keys, expires in rows]
+            for index, (keys, expires) in sorted(totals.items())]
 
 
 def _section_commandstats(node):

@@ -164,14 +164,14 @@ def _live_keys(ctx):
     return [key for key in db.data if not db.is_expired(key, now_ms)]
 
 
-@command("keys", 2, "readonly", group="generic", categories=("@dangerous",))
+@command("keys", 2, "readonly", group="generic", categories=("@dangerous",), fan_out="concat")
 def keys_(ctx, args):
     """Every key matching a glob-style pattern."""
     pattern = args[0]
     return [key for key in _live_keys(ctx) if match(pattern, key)]
 
 
-@command("scan", -2, "readonly", group="generic")
+@command("scan", -2, "readonly", group="generic", fan_out="scan")
 def scan_(ctx, args):
     """Iterate the keyspace with a cursor: [MATCH pattern] [COUNT n] [TYPE type]."""
     cursor = parse_cursor(args[0])
@@ -182,7 +182,7 @@ def scan_(ctx, args):
     return [b"%d" % next_cursor, found]
 
 
-@command("randomkey", 1, "readonly", group="generic")
+@command("randomkey", 1, "readonly", group="generic", fan_out="random")
 def randomkey(ctx, args):
     """A random key that has not expired, or nil if there is none."""
     candidates = _live_keys(ctx)

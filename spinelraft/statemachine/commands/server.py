@@ -10,7 +10,7 @@ def _check_flush_mode(args):
         raise CommandError(errors.SYNTAX)
 
 
-@command("dbsize", 1, "readonly fast", group="server", categories=("@keyspace",))
+@command("dbsize", 1, "readonly fast", group="server", categories=("@keyspace",), fan_out="sum")
 def dbsize(ctx, args):
     """Number of keys in the selected database (keys past their TTL are not counted)."""
     db = ctx.db
@@ -18,7 +18,7 @@ def dbsize(ctx, args):
     return len(db.data) - expired
 
 
-@command("flushdb", -1, "write", group="server", categories=("@keyspace", "@dangerous"))
+@command("flushdb", -1, "write", group="server", categories=("@keyspace", "@dangerous"), fan_out="all-ok")
 def flushdb(ctx, args):
     """Remove every key of the selected database."""
     _check_flush_mode(args)
@@ -27,7 +27,7 @@ def flushdb(ctx, args):
     return OK
 
 
-@command("flushall", -1, "write", group="server", categories=("@keyspace", "@dangerous"))
+@command("flushall", -1, "write", group="server", categories=("@keyspace", "@dangerous"), fan_out="all-ok")
 def flushall(ctx, args):
     """Remove every key of every database."""
     _check_flush_mode(args)

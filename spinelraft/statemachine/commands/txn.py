@@ -186,7 +186,7 @@ def _run_ops(ctx, ops) -> list:
     return replies
 
 
-@command("spinelraft.txn", -4, "write denyoom", keys_fn=_no_keys, group="transactions",
+@command("spinelraft.txn", -4, "write denyoom", keys_fn=_no_keys, route_keys_fn=txn_keys, group="transactions",
          summary="Compare keys, then apply one of two op lists atomically (gRPC Txn)")
 def txn(ctx, args):
     compares, success, failure = parse_txn(args)
@@ -233,7 +233,7 @@ def _selected(key: bytes, options) -> bool:
             and (not options["end"] or key < options["end"]) and (after is None or key > after))
 
 
-@command("spinelraft.scan", -2, "readonly", group="generic",
+@command("spinelraft.scan", -2, "readonly", group="generic", fan_out="range-scan",
          summary="Keys in byte order by prefix and/or range, one page at a time (gRPC Scan)")
 def scan(ctx, args):
     """Reply: [next cursor (empty after the last page), [[key, type, value or nil, version]...]]."""

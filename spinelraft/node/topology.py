@@ -1,0 +1,79 @@
+"""Background upkeep of the cluster's shape, run on the node's loop.
+
+- learn_remote_shards: for each shard this node does not replicate, ask one of its members who
+  replicates it and who leads (RAFT SHARDINFO), so proxying and CLUSTER SLOTS stay current.
+- spread_leaders: leaders spread over nodes. The placement names a preferred leader per shard;
+  a leader that is not the preferred one hands over once the preferred node is back in the group
+  and caught up (after a failure moved leadership away), at most once per cool-down.
+"""
+import asyncio
+import logging
+import time
+
+from spinelraft.node import peer_client
+from spinelraft.node.commands.replication import transfer
+from spinelraft.node.shards import member_dict
+from spinelraft.replies import ErrorReply
+
+log = logging.getLogger(__name__)
+
+LEARN_PERIOD_S = 1.0
+SPREAD_PERIOD_S = 2.0
+SPREAD_COOL_DOWN_S = 10.0
+LEADER_SETTLE_S = 3.0  # a fresh leader keeps the shard this long before handing it over
+
+
+async def learn_remote_shards_forever(node):
+    while True:
+        for remote in list(node.remote.values()):
+            await _learn(node, remote)
+        await asyncio.sleep(LEARN_PERIOD_S)
+
+
+async def _learn(node, remote):
+    for member in remote.candidates():
+        try:
+            reply = await peer_client.request(member["host"], member["port"],
+                                              [b"RAFT", b"SHARDINFO", b"%d" % remote.id],
+                                              node.settings.requirepass, timeout_s=2.0)
+        except (OSError, asyncio.TimeoutError):
+            remote.next_member += 1
+            continue
+        if type(reply) is ErrorReply or not isinstance(reply, list):
+            remote.next_member += 1
+            continue
+        leader_id, members = reply
+        remote.members = [member_dict(m[0].decode(), m[1].decode(), m[2], m[3].decode(), m[4])
+                          for m in members]
+        remote.leader_id = leader_id.decode() or None
+        remote.learned_at = time.monotonic()
+        return
+
+
+async def spread_leaders_forever(node):
+    attempted = {}  # shard id -> monotonic time of the last hand-over attempt
+    led_since = {}  # shard id -> when this node was first seen leading it
+    me = node.settings.node_id
+    while True:
+        await asyncio.sleep(SPREAD_PERIOD_S)
+        now = time.monotonic()
+        for shard in list(node.shards.values()):
+            group = shard.group
+            if not group.is_leader():
+                led_since.pop(shard.id, None)
+                continue
+            led_since.setdefault(shard.id, now)
+            preferred = node.layout.preferred_leader(shard.id)
+            if preferred == me or now - led_since[shard.id] < LEADER_SETTLE_S:
+                continue
+            if now - attempted.get(shard.id, 0.0) < SPREAD_COOL_DOWN_S:
+                continue
+            target = next((m for m in node.members_of(shard.id) if m["id"] == preferred), None)
+            if target is None:
+                continue
+            matched = group.match_indexes().get(target["raft"], 0)
+            if matched < group.raftCommitIndex:
+                continue  # down or behind: it gets the shard back once it has caught up
+            attempted[shard.id] = now
+            log.info("shard %d: handing leadership to its preferred leader %s", shard.id, preferred)
+            transfer(node, shard, target["raft"])
