@@ -18,7 +18,10 @@ def node_dirs(directory: str) -> list:
     return [os.path.join(directory, name) for name in names]
 
 
-def write_configs(directory: str, nodes: int, base_port: int, secret: str) -> list:
+def write_configs(directory: str, nodes: int, base_port: int, secret: str, shards: int = 1,
+                  replication_factor: int = None) -> list:
+    """Configs for `nodes` members on 127.0.0.1: RESP base+i, Raft base+100+i (shard s adds
+    1000 x s), metrics base+200+i, gRPC base+300+i."""
     members = "".join(
         '[[members]]\nid = "n%d"\nhost = "127.0.0.1"\nport = %d\nraft-port = %d\ngrpc-port = %d\n\n'
         % (index + 1, base_port + index, base_port + 100 + index, base_port + 300 + index)
@@ -30,19 +33,21 @@ def write_configs(directory: str, nodes: int, base_port: int, secret: str) -> li
         path = os.path.join(node_dir, "spinelraft.toml")
         with open(path, "w") as handle:
             handle.write('node-id = "n%d"\ncluster-secret = "%s"\ndata-dir = "%s"\nmetrics-port = %d\n'
-                         'logfile = "%s"\n\n%s' % (index + 1, secret, os.path.join(node_dir, "data"),
-                                                  base_port + 200 + index, os.path.join(node_dir, "server.log"),
-                                                  members))
+                         'logfile = "%s"\nshards = %d\n%s\n%s'
+                         % (index + 1, secret, os.path.join(node_dir, "data"), base_port + 200 + index,
+                            os.path.join(node_dir, "server.log"), shards,
+                            "replication-factor = %d\n" % replication_factor if replication_factor else "",
+                            members))
         paths.append(path)
     return paths
 
 
-def start(directory: str, nodes: int, base_port: int) -> int:
+def start(directory: str, nodes: int, base_port: int, shards: int = 1, replication_factor: int = None) -> int:
     if any(os.path.exists(os.path.join(d, "pid")) for d in node_dirs(directory)):
         print("a local cluster already runs in %s (stop it first)" % directory, file=sys.stderr)
         return 1
     secret = secrets.token_hex(16)
-    configs = write_configs(os.path.abspath(directory), nodes, base_port, secret)
+    configs = write_configs(os.path.abspath(directory), nodes, base_port, secret, shards, replication_factor)
     for index, config in enumerate(configs):
         node_dir = os.path.dirname(config)
         with open(os.path.join(node_dir, "stdout.log"), "ab") as output:
@@ -57,7 +62,8 @@ def start(directory: str, nodes: int, base_port: int) -> int:
         if not _wait_ready(port):
             print("node n%d on port %d did not become ready; see %s" % (index + 1, port, directory), file=sys.stderr)
             return 1
-    print("cluster of %d nodes ready: redis-cli -p %d" % (nodes, base_port))
+    print("cluster of %d nodes, %d shard%s ready: redis-cli -p %d"
+          % (nodes, shards, "" if shards == 1 else "s", base_port))
     return 0
 
 

@@ -287,12 +287,15 @@ class Node:
         return slot.reply if slot.ready else slot
 
     def _scan_step(self, session, spec, argv, started):
-        """SCAN over shards one after the other: the cursor is inner cursor x shards + shard."""
+        """SCAN over the shards one after the other. The cursor carries the shard in its top 4
+        bits and the shard's own cursor (a 63-bit position) without its 4 low bits: resuming a
+        little early may return a key twice, which SCAN allows, and never skips one."""
         count = self.layout.count
         cursor = to_int(argv[1])
-        if cursor is None or cursor < 0:
+        if cursor is None or cursor < 0 or cursor >> SCAN_SHARD_SHIFT >= count:
             return self._refuse(session, errors.INVALID_CURSOR, spec)
-        shard_id, inner = cursor % count, cursor // count
+        shard_id = cursor >> SCAN_SHARD_SHIFT
+        inner = (cursor & ((1 << SCAN_SHARD_SHIFT) - 1)) << 4
         step = (argv[0], b"%d" % inner) + tuple(argv[2:])
         slot = Slot(spec=spec, started=started, argv=argv)
 
@@ -302,9 +305,9 @@ class Node:
                 return
             next_inner = int(reply[0])
             if next_inner:
-                combined = next_inner * count + shard_id
+                combined = (shard_id << SCAN_SHARD_SHIFT) | (next_inner >> 4)
             else:
-                combined = shard_id + 1 if shard_id + 1 < count else 0
+                combined = (shard_id + 1) << SCAN_SHARD_SHIFT if shard_id + 1 < count else 0
             slot.resolve([b"%d" % combined, reply[1]])
 
         reply = self.run_on_shard(session, shard_id, spec, step, started)
@@ -504,6 +507,7 @@ class Node:
 
 
 FAN_OUT = object()  # route(): the command runs on every shard
+SCAN_SHARD_SHIFT = 59  # SCAN cursors: shard (< 16) in bits 59-62
 
 
 def _saved_hosted(data_dir: str):

@@ -11,15 +11,17 @@ from spinelraft.local_cluster import write_configs
 from tests.conftest import REPO, free_port
 
 
-def free_port_block(count: int) -> int:
-    """A base port such that base..base+count-1, +100, +200 and +300 (gRPC) are all free."""
+def free_port_block(count: int, shards: int = 1) -> int:
+    """A base port such that base..base+count-1, +100 (Raft; +1100, +2100... for more shards),
+    +200 and +300 (gRPC) are all free."""
     import socket
 
+    offsets = (0, 100, 200, 300) + tuple(100 + 1000 * shard for shard in range(1, shards))
     for _ in range(200):
         base = free_port()
-        if base + 300 + count >= 65536:
+        if base + max(offsets) + count >= 65536:
             continue
-        ports = [base + offset + index for offset in (0, 100, 200, 300) for index in range(count)]
+        ports = [base + offset + index for offset in offsets for index in range(count)]
         free = True
         for port in ports:
             with socket.socket() as probe:
@@ -34,16 +36,20 @@ def free_port_block(count: int) -> int:
 
 
 class Cluster:
-    def __init__(self, directory: str, nodes: int, secret: str = "test-secret", spare: int = 0):
+    def __init__(self, directory: str, nodes: int, secret: str = "test-secret", spare: int = 0,
+                 shards: int = 1, replication_factor: int = None):
         self.directory = directory
         self.secret = secret
-        self.base_port = free_port_block(nodes + spare)
-        self.configs = write_configs(directory, nodes, self.base_port, secret)
+        self.shards = shards
+        self.replication_factor = replication_factor
+        self.base_port = free_port_block(nodes + spare, shards)
+        self.configs = write_configs(directory, nodes, self.base_port, secret, shards, replication_factor)
         self.processes = {}
 
     def grow(self, nodes: int):
         """Rewrite every config for `nodes` members (running nodes keep what they loaded)."""
-        self.configs = write_configs(self.directory, nodes, self.base_port, self.secret)
+        self.configs = write_configs(self.directory, nodes, self.base_port, self.secret, self.shards,
+                                     self.replication_factor)
 
     def port(self, index: int) -> int:
         return self.base_port + index
@@ -128,8 +134,9 @@ class Cluster:
 def cluster_factory(tmp_path):
     made = []
 
-    def make(nodes=3, secret="test-secret", spare=0):
-        cluster = Cluster(str(tmp_path / ("cluster%d" % len(made))), nodes, secret, spare)
+    def make(nodes=3, secret="test-secret", spare=0, shards=1, replication_factor=None):
+        cluster = Cluster(str(tmp_path / ("cluster%d" % len(made))), nodes, secret, spare, shards,
+                          replication_factor)
         made.append(cluster)
         return cluster
 

@@ -1,0 +1,190 @@
+"""Several shards per cluster: placement, routing, -CROSSSLOT, fan-out, proxying to shards
+replicated elsewhere, leader spreading, failover of one shard, and redis-py's RedisCluster."""
+import threading
+import time
+
+import pytest
+import redis
+from redis.cluster import ClusterNode, RedisCluster
+
+from spinelraft.slots import key_slot, slot_shard
+
+
+def keys_by_shard(shards: int, per_shard: int = 20) -> dict:
+    found = {shard: [] for shard in range(shards)}
+    number = 0
+    while any(len(keys) < per_shard for keys in found.values()):
+        key = "key:%d" % number
+        shard = slot_shard(key_slot(key.encode()), shards)
+        if len(found[shard]) < per_shard:
+            found[shard].append(key)
+        number += 1
+    return found
+
+
+def wait_for(predicate, timeout_s: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except redis.RedisError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for %s" % what)
+
+
+def shards_here(info) -> list:
+    """raft_shards_here as ints (redis-py parses "0,1,2" into a list and "1" into an int)."""
+    value = info.get("raft_shards_here", "")
+    if isinstance(value, list):
+        return [int(v) for v in value]
+    if isinstance(value, int):
+        return [value]
+    return [int(v) for v in str(value).split(",") if v != ""]
+
+
+def leaders(cluster, indexes) -> dict:
+    """shard -> index of the node that leads it (from each node's INFO raft)."""
+    led = {}
+    for index in indexes:
+        info = cluster.info_raft(index)
+        for shard in shards_here(info):
+            if info.get("shard%d_role" % shard) == "leader":
+                led[shard] = index
+    return led
+
+
+@pytest.fixture
+def three_by_three(cluster_factory):
+    cluster = cluster_factory(3, shards=3)
+    cluster.start_all()
+    return cluster
+
+
+def test_three_shards_route_fan_out_and_refuse_crossslot(three_by_three):
+    cluster = three_by_three
+    keys = keys_by_shard(3)
+    clients = [cluster.client(index) for index in range(3)]
+    for shard, names in keys.items():
+        for number, key in enumerate(names):
+            assert clients[number % 3].set(key, "%d:%s" % (shard, key))
+    for client in clients:
+        for shard, names in keys.items():
+            assert client.mget(names) == [("%d:%s" % (shard, key)).encode() for key in names]
+    assert clients[1].dbsize() == 60
+    assert sorted(clients[2].keys("key:*")) == sorted(k.encode() for names in keys.values() for k in names)
+    cursor, seen = 0, set()
+    while True:
+        cursor, page = clients[0].scan(cursor, count=7)
+        seen.update(page)
+        if cursor == 0:
+            break
+    assert seen == {k.encode() for names in keys.values() for k in names}
+
+    with pytest.raises(redis.ResponseError, match="same slot"):
+        clients[0].mset({keys[0][0]: 1, keys[1][0]: 2})
+    assert clients[0].mset({"{user1}:a": 1, "{user1}:b": 2})
+    assert clients[1].mget("{user1}:a", "{user1}:b") == [b"1", b"2"]
+
+    pipe = clients[0].pipeline(transaction=True)
+    pipe.set(keys[0][0], "x")
+    pipe.set(keys[1][0], "y")
+    with pytest.raises(redis.ResponseError, match="same slot|EXECABORT"):
+        pipe.execute()
+    pipe = clients[2].pipeline(transaction=True)
+    pipe.incr("{t}:n")
+    pipe.incr("{t}:n")
+    assert pipe.execute() == [1, 2]
+
+    info = cluster.info_raft(0)
+    assert info["raft_shards"] == 3 and shards_here(info) == [0, 1, 2]
+    slots = clients[0].execute_command("CLUSTER", "SLOTS")
+    assert sorted((row[0], row[1]) for row in slots) == [(0, 5461), (5462, 10922), (10923, 16383)]
+    assert clients[0].flushall()
+    assert clients[2].dbsize() == 0
+
+
+def test_leaders_spread_and_a_shard_fails_over(three_by_three):
+    cluster = three_by_three
+    wait_for(lambda: sorted(leaders(cluster, range(3)).values()) == [0, 1, 2], 40, "one leader per node")
+    led = leaders(cluster, range(3))
+    keys = keys_by_shard(3, per_shard=5)
+    acked = []
+    stop = threading.Event()
+
+    def write():
+        number = 0
+        client = cluster.client(0 if led[1] != 0 else 1)
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            key = keys[number % 3][number % 5] + ":%d" % number
+            try:
+                client.set(key, number)
+                acked.append((key, number))
+            except redis.RedisError:
+                time.sleep(0.05)
+            number += 1
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    time.sleep(1)
+    victim = led[1]
+    cluster.kill9(victim)
+    survivors = [index for index in range(3) if index != victim]
+    wait_for(lambda: 1 in leaders(cluster, survivors), 30, "a new leader for shard 1")
+    time.sleep(1)
+    stop.set()
+    writer.join(timeout=30)
+    assert len(acked) > 20
+    client = cluster.client(survivors[0])
+    for key, number in acked:
+        assert client.get(key) == b"%d" % number, key
+    cluster.start(victim)  # it comes back, catches up, and gets its shard back
+    wait_for(lambda: leaders(cluster, range(3)).get(1) == victim, 40, "shard 1 back on its preferred leader")
+
+
+def test_redis_py_cluster_client(three_by_three):
+    cluster = three_by_three
+    client = RedisCluster(startup_nodes=[ClusterNode("127.0.0.1", cluster.port(0))], socket_timeout=10)
+    try:
+        for number in range(100):
+            client.set("rc:%d" % number, number)
+        assert [client.get("rc:%d" % number) for number in range(100)] == [b"%d" % n for n in range(100)]
+    finally:
+        client.close()
+
+
+def test_five_nodes_two_shards_proxy_to_replicas_elsewhere(cluster_factory):
+    cluster = cluster_factory(5, shards=2, replication_factor=3)
+    cluster.start_all()
+    hosted = {index: shards_here(cluster.info_raft(index)) for index in range(5)}
+    subsets = [frozenset(i for i in range(5) if shard in hosted[i]) for shard in (0, 1)]
+    assert [len(subset) for subset in subsets] == [3, 3]
+    assert subsets[0] != subsets[1]  # shards sit on different subsets of the nodes
+    keys = keys_by_shard(2, per_shard=10)
+    outsider = {shard: next(i for i in range(5) if shard not in hosted[i]) for shard in (0, 1)}
+    for shard in (0, 1):
+        client = cluster.client(outsider[shard])  # does not replicate the shard: proxies
+        for key in keys[shard]:
+            assert client.set(key, key)
+        assert client.mget(keys[shard]) == [key.encode() for key in keys[shard]]
+        assert client.incr("{%s}:counter" % keys[shard][0]) == 1
+        with client.pipeline(transaction=True) as pipe:
+            pipe.watch(keys[shard][0])
+            pipe.multi()
+            pipe.set(keys[shard][0], "changed")
+            pipe.get(keys[shard][0])
+            assert pipe.execute() == [True, b"changed"]
+        # a blocking pop served by the shard's replicas, woken by a write through another node
+        result = {}
+        waiter = threading.Thread(target=lambda: result.setdefault(
+            "reply", cluster.client(outsider[shard]).blpop("{%s}:queue" % keys[shard][0], timeout=20)))
+        waiter.start()
+        time.sleep(0.5)
+        cluster.client(next(iter(subsets[shard]))).rpush("{%s}:queue" % keys[shard][0], "item")
+        waiter.join(timeout=25)
+        assert list(result["reply"]) == [("{%s}:queue" % keys[shard][0]).encode(), b"item"]
+    assert cluster.client(0).dbsize() == 22  # 2 x (10 keys + a counter); the queues were emptied
+    members = cluster.client(4).execute_command("RAFT", "MEMBERS")
+    assert len(members) == 5
