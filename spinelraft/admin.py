@@ -101,15 +101,17 @@ def cmd_status(args):
 def cmd_add_node(args):
     """Add a started node (its config lists every member, itself included) to the cluster."""
     shard = ("SHARD", str(args.shard)) if args.shard is not None else ()
-    reply = _command(args.host, args.port, "RAFT", "ADDNODE", args.id, args.node_host,
-                     str(args.node_port), str(args.raft_port), *shard, password=args.password)
+    reply = _until_leader_known(lambda: _command(args.host, args.port, "RAFT", "ADDNODE", args.id, args.node_host,
+                                                 str(args.node_port), str(args.raft_port), *shard,
+                                                 password=args.password))
     print(reply.decode())
     return 0
 
 
 def cmd_remove_node(args):
     shard = ("SHARD", str(args.shard)) if args.shard is not None else ()
-    print(_command(args.host, args.port, "RAFT", "REMOVENODE", args.id, *shard, password=args.password).decode())
+    print(_until_leader_known(lambda: _command(args.host, args.port, "RAFT", "REMOVENODE", args.id, *shard,
+                                               password=args.password)).decode())
     return 0
 
 
@@ -169,6 +171,19 @@ def cmd_rebalance(args):
             changes += 1
     print("rebalanced: %d change%s" % (changes, "" if changes == 1 else "s"))
     return 0
+
+
+def _until_leader_known(call, attempts: int = 40, pause_s: float = 0.25):
+    """A node that just started or joined may not know a shard's leader yet: retry that."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return call()
+        except RuntimeError as error:
+            if not str(error).startswith("CLUSTERDOWN") or attempt == attempts - 1:
+                raise
+            time.sleep(pause_s)
 
 
 def _retry(call, attempts: int = 20, pause_s: float = 0.5):

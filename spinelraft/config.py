@@ -32,6 +32,10 @@ class Settings:
     # "proxy": any node serves any command (followers forward writes); "redis": followers answer
     # -MOVED slot leader-host:port as Redis Cluster replicas do (reads only after READONLY)
     cluster_mode: str = "proxy"
+    # "new": the members bootstrap the cluster, each node replicating the shards the placement
+    # gives it; "existing": this node joins a running cluster and replicates nothing until
+    # spinelraft-admin add-node / rebalance adds it to shards (etcd's initial-cluster-state)
+    cluster_state: str = "new"
     shards: int = 1  # Raft groups; the 16384 slots are split into this many contiguous ranges
     replication_factor: int = 3  # members per shard (all nodes when there are fewer)
     appendfsync: str = "always"
@@ -185,6 +189,8 @@ def validate(settings: Settings):
         raise ConfigError("snapshot-min-entries must be at least 1000")
     if settings.cluster_mode not in ("proxy", "redis"):
         raise ConfigError("cluster-mode must be proxy or redis, got %r" % settings.cluster_mode)
+    if settings.cluster_state not in ("new", "existing"):
+        raise ConfigError("cluster-state must be new or existing, got %r" % settings.cluster_state)
     if not 1 <= settings.shards <= MAX_SHARDS:
         raise ConfigError("shards must be between 1 and %d, got %d" % (MAX_SHARDS, settings.shards))
     if settings.replication_factor < 1:
@@ -243,6 +249,9 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--cluster-secret", help="secret authenticating Raft traffic between nodes")
     parser.add_argument("--cluster-mode", choices=("proxy", "redis"),
                         help="proxy (default): any node serves any command; redis: followers answer -MOVED")
+    parser.add_argument("--join", dest="cluster_state", action="store_const", const="existing",
+                        help="join a running cluster (cluster-state = existing): replicate nothing until "
+                             "spinelraft-admin add-node or rebalance adds this node to shards")
     parser.add_argument("--shards", type=int, help="Raft groups (shards) in the cluster (default 1)")
     parser.add_argument("--replication-factor", type=int,
                         help="members per shard, all nodes when fewer (default 3)")
@@ -258,5 +267,5 @@ def overrides_from(namespace: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
              "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout", "cluster_mode",
              "grpc_port", "tls_cert_file", "tls_key_file",
-             "enable_debug_command", "shards", "replication_factor")
+             "enable_debug_command", "shards", "replication_factor", "cluster_state")
     return {name: getattr(namespace, name, None) for name in names}

@@ -68,6 +68,8 @@ class Node:
         self.shards = {}  # shard id -> Shard, for the shards this node replicates
         self.remote = {}  # shard id -> RemoteShard, for the others
         hosted = _saved_hosted(settings.data_dir)  # after membership changes: what the node had
+        if hosted is None and settings.cluster_state == "existing":
+            hosted = {}  # a newcomer: add-node / rebalance tells it what to replicate
         if hosted is None:
             hosted = {shard_id: self.layout.partners(shard_id) for shard_id in self.layout.hosted_here()}
         for shard_id in range(self.layout.count):
@@ -354,7 +356,15 @@ class Node:
             return [member_dict(node_id, host, port, "%s:%d" % (host, raft_port),
                                 config[node_id].grpc_port if node_id in config else 0)
                     for node_id, (host, port, raft_port) in replicated.items()]
-        return self.layout.configured_members(shard_id)
+        if not self.settings.members:
+            return self.layout.configured_members(shard_id)
+        # no membership change yet: the Raft group's own members, named from the config
+        # (a node that joined may not have applied the table yet)
+        configured = {m.raft_address_of(shard_id): m for m in self.settings.members}
+        addresses = [self.settings.raft_address_of(shard_id)] + sorted(
+            node.address for node in shard.group.otherNodes)
+        return [member_dict(m.id, m.host, m.port, address, m.grpc_port)
+                for address, m in ((a, configured.get(a)) for a in addresses) if m is not None]
 
     def leader_member(self, shard_id: int):
         """The member dict of the shard's leader, or None when no leader is known."""

@@ -50,7 +50,7 @@ def test_add_then_remove_a_node_while_writing(cluster_factory):
     time.sleep(1)
 
     cluster.grow(4)
-    cluster.start(3, wait=False)
+    cluster.start(3, extra_args=("--join",), wait=False)
     result = admin("--port", str(cluster.port(leader)), "add-node", "--id", "n4", "--node-port",
                    str(cluster.port(3)), "--raft-port", str(cluster.base_port + 103))
     assert result.returncode == 0 and "OK" in result.stdout, result.stdout + result.stderr

@@ -188,3 +188,37 @@ def test_five_nodes_two_shards_proxy_to_replicas_elsewhere(cluster_factory):
     assert cluster.client(0).dbsize() == 22  # 2 x (10 keys + a counter); the queues were emptied
     members = cluster.client(4).execute_command("RAFT", "MEMBERS")
     assert len(members) == 5
+
+
+def test_rebalance_moves_replicas_onto_a_new_node(cluster_factory):
+    from tests.cluster.test_membership import admin
+
+    cluster = cluster_factory(3, spare=1, shards=2)
+    cluster.start_all()
+    keys = keys_by_shard(2, per_shard=10)
+    client = cluster.client(0)
+    for names in keys.values():
+        for key in names:
+            client.set(key, key)
+    cluster.grow(4)
+    cluster.start(3, extra_args=("--join",))
+    assert shards_here(cluster.info_raft(3)) == []
+    added = admin("--port", str(cluster.port(1)), "add-node", "--id", "n4", "--node-port", str(cluster.port(3)),
+                  "--raft-port", str(cluster.base_port + 103))  # joins every shard, catches up
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert shards_here(cluster.info_raft(3)) == [0, 1]
+    result = admin("--port", str(cluster.port(0)), "rebalance")  # back to 3 replicas per shard
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rebalanced" in result.stdout
+    # placement for n1..n4, 2 shards, RF 3: shard 0 on n1 n2 n3, shard 1 led by n2 on n2 n4 n1
+    wait_for(lambda: shards_here(cluster.info_raft(3)) == [1], 30, "n4 replicating shard 1")
+    assert shards_here(cluster.info_raft(2)) == [0]
+    for index in range(4):
+        reader = cluster.client(index)
+        for names in keys.values():
+            assert reader.mget(names) == [key.encode() for key in names]
+    status = admin("--port", str(cluster.port(3)), "status")
+    assert status.returncode == 0 and status.stdout.count("n4@") == 1, status.stdout
+    moved = admin("--port", str(cluster.port(0)), "transfer-leader", "--shard", "1", "--to", "n4")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    wait_for(lambda: leaders(cluster, range(4)).get(1) == 3, 20, "n4 leading shard 1")
