@@ -3,8 +3,10 @@
 - learn_remote_shards: for each shard this node does not replicate, ask one of its members who
   replicates it and who leads (RAFT SHARDINFO), so proxying and CLUSTER SLOTS stay current.
 - spread_leaders: leaders spread over nodes. The placement names a preferred leader per shard;
-  a leader that is not the preferred one hands over once the preferred node is back in the group
-  and caught up (after a failure moved leadership away), at most once per cool-down.
+  a node leading several shards hands one over to its preferred leader when that node leads
+  none and is caught up (at start-up, or when it is back after a failure moved leadership
+  away), at most once per cool-down. A transfer asked for by an operator (or a Sentinel
+  client) that leaves no node idle is kept.
 """
 import asyncio
 import logging
@@ -57,6 +59,14 @@ async def spread_leaders_forever(node):
     while True:
         await asyncio.sleep(SPREAD_PERIOD_S)
         now = time.monotonic()
+        lead_counts = {}
+        for shard_id in range(node.layout.count):
+            leader = node.leader_member(shard_id)
+            if leader is not None:
+                lead_counts[leader["id"]] = lead_counts.get(leader["id"], 0) + 1
+        if lead_counts.get(me, 0) < 2:
+            led_since.clear()
+            continue
         for shard in list(node.shards.values()):
             group = shard.group
             if not group.is_leader():
@@ -64,7 +74,7 @@ async def spread_leaders_forever(node):
                 continue
             led_since.setdefault(shard.id, now)
             preferred = node.layout.preferred_leader(shard.id)
-            if preferred == me or now - led_since[shard.id] < LEADER_SETTLE_S:
+            if preferred == me or lead_counts.get(preferred, 0) or now - led_since[shard.id] < LEADER_SETTLE_S:
                 continue
             if now - attempted.get(shard.id, 0.0) < SPREAD_COOL_DOWN_S:
                 continue
@@ -77,3 +87,4 @@ async def spread_leaders_forever(node):
             attempted[shard.id] = now
             log.info("shard %d: handing leadership to its preferred leader %s", shard.id, preferred)
             transfer(node, shard, target["raft"])
+            break  # one at a time: the counts change
