@@ -25,3 +25,28 @@ def test_followers_answer_moved_and_cluster_clients_follow(cluster_factory):
         assert client.get("k") == b"v"
     finally:
         client.close()
+
+
+def test_moved_points_at_the_leader_of_the_keys_shard(cluster_factory):
+    from spinelraft.slots import key_slot, slot_shard
+    from tests.cluster.test_shards import leaders, wait_for
+
+    cluster = cluster_factory(3, shards=3)
+    cluster.start_all(extra_args=["--cluster-mode", "redis"])
+    wait_for(lambda: len(leaders(cluster, range(3))) == 3, 30, "a leader for every shard")
+    led = leaders(cluster, range(3))
+    for key in ("foo", "bar", "baz", "qux", "{a}b"):
+        slot = key_slot(key.encode())
+        owner = led[slot_shard(slot, 3)]
+        other = next(index for index in range(3) if index != owner)
+        with pytest.raises(redis.ResponseError) as error:
+            cluster.client(other).execute_command("SET", key, "v")
+        assert str(error.value).endswith("%d 127.0.0.1:%d" % (slot, cluster.port(owner)))
+        assert cluster.client(owner).set(key, "v") is True
+    client = RedisCluster(host="127.0.0.1", port=cluster.port(0))
+    try:
+        for number in range(50):
+            client.set("rc:%d" % number, number)
+        assert client.mget_nonatomic(["rc:%d" % n for n in range(50)]) == [b"%d" % n for n in range(50)]
+    finally:
+        client.close()
