@@ -155,16 +155,16 @@ def test_redis_py_cluster_client(three_by_three):
         client.close()
 
 
-def test_five_nodes_two_shards_proxy_to_replicas_elsewhere(cluster_factory):
-    cluster = cluster_factory(5, shards=2, replication_factor=3)
+def test_five_nodes_three_shards_proxy_to_replicas_elsewhere(cluster_factory):
+    cluster = cluster_factory(5, shards=3, replication_factor=3)
     cluster.start_all()
     hosted = {index: shards_here(cluster.info_raft(index)) for index in range(5)}
-    subsets = [frozenset(i for i in range(5) if shard in hosted[i]) for shard in (0, 1)]
-    assert [len(subset) for subset in subsets] == [3, 3]
-    assert subsets[0] != subsets[1]  # shards sit on different subsets of the nodes
-    keys = keys_by_shard(2, per_shard=10)
-    outsider = {shard: next(i for i in range(5) if shard not in hosted[i]) for shard in (0, 1)}
-    for shard in (0, 1):
+    subsets = [frozenset(i for i in range(5) if shard in hosted[i]) for shard in range(3)]
+    assert [len(subset) for subset in subsets] == [3, 3, 3]
+    assert len(set(subsets)) == 3  # shards sit on different subsets of the nodes
+    keys = keys_by_shard(3, per_shard=10)
+    outsider = {shard: next(i for i in range(5) if shard not in hosted[i]) for shard in range(3)}
+    for shard in range(3):
         client = cluster.client(outsider[shard])  # does not replicate the shard: proxies
         for key in keys[shard]:
             assert client.set(key, key)
@@ -176,6 +176,14 @@ def test_five_nodes_two_shards_proxy_to_replicas_elsewhere(cluster_factory):
             pipe.set(keys[shard][0], "changed")
             pipe.get(keys[shard][0])
             assert pipe.execute() == [True, b"changed"]
+        # a WATCHed key changed by another client: EXEC through the proxy fails
+        with client.pipeline(transaction=True) as pipe:
+            pipe.watch(keys[shard][1])
+            cluster.client(next(iter(subsets[shard]))).set(keys[shard][1], "other")
+            pipe.multi()
+            pipe.set(keys[shard][1], "mine")
+            with pytest.raises(redis.WatchError):
+                pipe.execute()
         # a blocking pop served by the shard's replicas, woken by a write through another node
         result = {}
         waiter = threading.Thread(target=lambda: result.setdefault(
@@ -185,7 +193,9 @@ def test_five_nodes_two_shards_proxy_to_replicas_elsewhere(cluster_factory):
         cluster.client(next(iter(subsets[shard]))).rpush("{%s}:queue" % keys[shard][0], "item")
         waiter.join(timeout=25)
         assert list(result["reply"]) == [("{%s}:queue" % keys[shard][0]).encode(), b"item"]
-    assert cluster.client(0).dbsize() == 22  # 2 x (10 keys + a counter); the queues were emptied
+    assert cluster.client(0).dbsize() == 33  # 3 x (10 keys + a counter); the queues were emptied
+    assert sorted(cluster.client(4).keys("{key:*}:counter")) == sorted(
+        ("{%s}:counter" % keys[shard][0]).encode() for shard in range(3))
     members = cluster.client(4).execute_command("RAFT", "MEMBERS")
     assert len(members) == 5
 
