@@ -232,3 +232,48 @@ def test_rebalance_moves_replicas_onto_a_new_node(cluster_factory):
     moved = admin("--port", str(cluster.port(0)), "transfer-leader", "--shard", "1", "--to", "n4")
     assert moved.returncode == 0, moved.stdout + moved.stderr
     wait_for(lambda: leaders(cluster, range(4)).get(1) == 3, 20, "n4 leading shard 1")
+
+
+def test_all_nodes_killed_together_recover_every_acknowledged_write(cluster_factory):
+    cluster = cluster_factory(3, shards=3)
+    cluster.start_all()
+    acked = []
+    clients = [cluster.client(index) for index in range(3)]
+    for number in range(300):
+        key = "durable:%d" % number
+        clients[number % 3].set(key, number)  # acknowledged: committed on a majority, fsynced
+        acked.append(key)
+    for index in range(3):
+        cluster.kill9(index)
+    cluster.start_all()
+    reader = cluster.client(1)
+    pipe = reader.pipeline(transaction=False)
+    for key in acked:
+        pipe.get(key)
+    assert pipe.execute() == [b"%d" % number for number in range(300)]
+    assert reader.dbsize() == 300
+
+
+def test_a_node_restarts_the_shards_it_was_given(cluster_factory):
+    """After add-node, the newcomer replicates shards its config's placement does not give it;
+    it restarts them from data-dir/shards.json."""
+    from tests.cluster.test_membership import admin
+
+    cluster = cluster_factory(3, spare=1, shards=2)
+    cluster.start_all()
+    cluster.grow(4)
+    cluster.start(3, extra_args=("--join",))
+    added = admin("--port", str(cluster.port(0)), "add-node", "--id", "n4", "--node-port", str(cluster.port(3)),
+                  "--raft-port", str(cluster.base_port + 103))
+    assert added.returncode == 0, added.stdout + added.stderr
+    keys = keys_by_shard(2, per_shard=5)
+    for names in keys.values():
+        for key in names:
+            cluster.client(0).set(key, key)
+    cluster.kill9(3)
+    cluster.start(3, extra_args=("--join",))
+    assert shards_here(cluster.info_raft(3)) == [0, 1]
+    readonly = cluster.client(3)
+    readonly.execute_command("READONLY")  # its own replicas: local (possibly stale) reads
+    wait_for(lambda: all(readonly.mget(names) == [k.encode() for k in names] for names in keys.values()),
+             30, "the restarted newcomer holding every key locally")
