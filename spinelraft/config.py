@@ -107,18 +107,26 @@ FIELD_NAMES = {_key_name(f.name): f for f in fields(Settings) if f.name not in (
 def load(path: str = None, overrides: dict = None) -> Settings:
     settings = Settings()
     if path:
-        try:
-            with open(path, "rb") as handle:
-                document = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError("config file not found: %s" % path) from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError("invalid TOML in %s: %s" % (path, error)) from None
-        _apply(settings, document, path)
+        _apply(settings, read_toml(path, ConfigError), path)
         settings.source = path
     _apply(settings, {k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
     validate(settings)
     return settings
+
+
+def read_toml(path: str, error_class) -> dict:
+    """A TOML file as a dict; any problem raised as error_class with one line of text."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise error_class("config file not found: %s" % path) from None
+    except IsADirectoryError:
+        raise error_class("config file is a directory: %s" % path) from None
+    except PermissionError:
+        raise error_class("cannot read config file %s: permission denied" % path) from None
+    except tomllib.TOMLDecodeError as error:
+        raise error_class("invalid TOML in %s: %s" % (path, error)) from None
 
 
 def _apply(settings: Settings, document: dict, origin: str):

@@ -8,6 +8,7 @@ import asyncio
 
 import hiredis
 
+from spinelraft.node.peer_client import encode_request
 from spinelraft.replies import ErrorReply
 
 
@@ -15,14 +16,6 @@ class NodeUnreachable(Exception):
     def __init__(self, message: str, refused: bool = False):
         super().__init__(message)
         self.refused = refused
-
-
-def encode_command(argv) -> bytes:
-    parts = [b"*%d\r\n" % len(argv)]
-    for arg in argv:
-        data = arg if isinstance(arg, bytes) else str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
 
 
 class NodeLink:
@@ -65,7 +58,7 @@ class NodeLink:
             if self.password:
                 pending.insert(0, (b"AUTH", self.password.encode()))
                 skip = 1
-        self._writer.write(b"".join(encode_command(argv) for argv in pending))
+        self._writer.write(b"".join(encode_request(argv) for argv in pending))
         replies = []
         while len(replies) < len(pending):
             reply = self._parser.gets()

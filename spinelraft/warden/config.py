@@ -3,10 +3,9 @@
 Keys use kebab-case like the server's config. Any problem is a WardenConfigError with one line
 of text; the Warden prints it and exits non-zero.
 """
-import tomllib
 from dataclasses import dataclass, field
 
-LOG_LEVELS = ("debug", "info", "warning", "error")
+from spinelraft.config import LOG_LEVELS, read_toml
 
 
 class WardenConfigError(Exception):
@@ -46,18 +45,7 @@ def load(path: str, overrides: dict = None) -> WardenSettings:
     """Read warden.toml (path may be None: defaults), apply command-line overrides, validate."""
     settings = WardenSettings()
     if path:
-        try:
-            with open(path, "rb") as handle:
-                document = tomllib.load(handle)
-        except FileNotFoundError:
-            raise WardenConfigError("config file not found: %s" % path) from None
-        except IsADirectoryError:
-            raise WardenConfigError("config file is a directory: %s" % path) from None
-        except PermissionError:
-            raise WardenConfigError("cannot read config file %s: permission denied" % path) from None
-        except tomllib.TOMLDecodeError as error:
-            raise WardenConfigError("invalid TOML in %s: %s" % (path, error)) from None
-        _apply(settings, document, path)
+        _apply(settings, read_toml(path, WardenConfigError), path)
         settings.source = path
     _apply(settings, {k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
     validate(settings)
