@@ -35,10 +35,12 @@ system-deps:
 	fi
 
 # The jepsen matrix: every workload under every nemesis, JEPSEN_TIME seconds each (default 120).
+# JEPSEN_SHARDS=2 runs it on 2 shards (replication factor 3); the table is rewritten after every run.
 JEPSEN_TIME ?= 120
 JEPSEN_NODES ?= 5
+JEPSEN_SHARDS ?= 1
 jepsen: $(STAMP) system-deps
-	$(BIN)/python -m jepsen matrix --time $(JEPSEN_TIME) --nodes $(JEPSEN_NODES) --store store --table store/matrix.md
+	$(BIN)/python -m jepsen matrix --time $(JEPSEN_TIME) --nodes $(JEPSEN_NODES) --shards $(JEPSEN_SHARDS) --store store --table store/matrix$(if $(filter-out 1,$(JEPSEN_SHARDS)),-shards$(JEPSEN_SHARDS)).md
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests

@@ -13,7 +13,9 @@ EXIT_VALID, EXIT_INVALID, EXIT_UNKNOWN = 0, 1, 2
 def add_run_arguments(parser):
     parser.add_argument("--nodes", type=int, default=5, help="cluster size (default 5)")
     parser.add_argument("--shards", type=int, default=1,
-                        help="shards to request (multiple shards are not implemented yet: 1 runs)")
+                        help="Raft groups the slots are split into (default 1); keys are spread over them")
+    parser.add_argument("--replication-factor", type=int, default=None,
+                        help="nodes per shard (default: every node with one shard, 3 with several)")
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="register")
     parser.add_argument("--nemesis", default="partition,kill,pause",
                         help="comma-separated faults from %s, or none" % ",".join(nemesis.NEMESES))
@@ -51,6 +53,9 @@ def build_parser():
     matrix = commands.add_parser("matrix", help="every workload x every nemesis")
     matrix.add_argument("--time", type=float, default=120.0, help="seconds per run (default 120)")
     matrix.add_argument("--nodes", type=int, default=5)
+    matrix.add_argument("--shards", type=int, default=1, help="shards of every run's cluster (default 1)")
+    matrix.add_argument("--replication-factor", type=int, default=None,
+                        help="nodes per shard (default: every node with one shard, 3 with several)")
     matrix.add_argument("--workloads", default=",".join(sorted(WORKLOADS)))
     matrix.add_argument("--nemeses", default="none,kill,pause,partition,transfer,clock,lag,member,"
                                              "partition+kill+pause")

@@ -3,6 +3,10 @@
 Node i listens on 127.0.S.(i+1), where the subnet octet S is chosen per run, so that network
 rules matching a pair of node addresses touch this run's nodes only (spinelraft binds its
 outgoing Raft connections to its own address, so every packet names both ends).
+
+With `shards` > 1 the slots are split into that many Raft groups, each replicated on
+`replication_factor` nodes (shard s of a node listens for Raft on raft-port + 1000 x s); any node
+serves any key, proxying to a replica of the key's shard. "The leader" is then per shard.
 """
 import os
 import signal
@@ -15,8 +19,11 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from spinelraft.slots import key_slot, slot_shard
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READY_TIMEOUT_S = 60.0
+SHARD_PORT_STRIDE = 1000  # spinelraft.config.SHARD_PORT_STRIDE: shard s's Raft port is raft-port + 1000 s
 STOP_TIMEOUT_S = 10.0
 
 
@@ -42,12 +49,37 @@ def ports_free(host: str, ports) -> bool:
     return True
 
 
-def pick_base_port(hosts, rng, attempts: int = 200) -> int:
+def pick_base_port(hosts, rng, attempts: int = 200, shards: int = 1) -> int:
+    """RESP on base, Raft of shard s on base + 100 + 1000 s: all free on every node address."""
+    top = 60000 - SHARD_PORT_STRIDE * (shards - 1)
     for _ in range(attempts):
-        base = rng.randrange(20000, 60000)
-        if all(ports_free(host, (base, base + 100)) for host in hosts):
+        base = rng.randrange(20000, top)
+        ports = [base] + [base + 100 + SHARD_PORT_STRIDE * shard for shard in range(shards)]
+        if all(ports_free(host, ports) for host in hosts):
             return base
     raise RuntimeError("no free port for the cluster")
+
+
+def shard_of_key(key, shards: int) -> int:
+    """The shard that owns a key: its Redis Cluster slot (CRC16 of the key or its {hash tag})
+    split into `shards` contiguous ranges, as the server routes it."""
+    if isinstance(key, str):
+        key = key.encode()
+    return slot_shard(key_slot(key), shards)
+
+
+def effective_replication_factor(nodes: int, shards: int, replication_factor=None) -> int:
+    """One shard: every node replicates it (as before shards existed). Several: 3 by default;
+    never more than the nodes."""
+    if replication_factor is None:
+        replication_factor = nodes if shards == 1 else 3
+    return max(1, min(replication_factor, nodes))
+
+
+def _info_text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)
 
 
 class Node:
@@ -64,6 +96,7 @@ class Node:
         self.process = None
         self.paused = False
         self.removed = False  # taken out of the Raft membership by the member nemesis
+        self.joins = False  # start with --join (cluster-state = existing): after being wiped
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -73,10 +106,13 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, directory: str, data_root: str, count: int, subnet: int, rng, server_args=()):
+    def __init__(self, directory: str, data_root: str, count: int, subnet: int, rng, server_args=(),
+                 shards: int = 1, replication_factor=None):
         self.directory = directory
+        self.shards = shards
+        self.replication_factor = effective_replication_factor(count, shards, replication_factor)
         hosts = ["127.0.%d.%d" % (subnet, index + 1) for index in range(count)]
-        base = pick_base_port(hosts, rng)
+        base = pick_base_port(hosts, rng, shards=shards)
         self.nodes = [Node(index, hosts[index], base, base + 100,
                            os.path.join(directory, "n%d" % (index + 1)),
                            os.path.join(data_root, "n%d" % (index + 1))) for index in range(count)]
@@ -92,12 +128,15 @@ class Cluster:
                           % (other.name, other.host, other.port, other.raft_port) for other in self.nodes)
         with open(node.config_path, "w") as handle:
             handle.write('node-id = "%s"\ncluster-secret = "%s"\ndata-dir = "%s"\nmetrics-port = 0\n'
-                         'grpc-port = 0\n'
-                         'logfile = "%s"\n\n%s' % (node.name, self.secret, node.data_dir, node.log_path, members))
+                         'grpc-port = 0\nshards = %d\nreplication-factor = %d\n'
+                         'logfile = "%s"\n\n%s' % (node.name, self.secret, node.data_dir, self.shards,
+                                                   self.replication_factor, node.log_path, members))
 
     # -- processes ----------------------------------------------------------------------------
     def start(self, node: Node):
         command = [sys.executable, "-m", "spinelraft.server", "--config", node.config_path, *self.server_args]
+        if node.joins:
+            command.append("--join")
         with open(os.path.join(node.directory, "stdout.log"), "ab") as output:
             node.process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -166,19 +205,57 @@ class Cluster:
                 node.process.wait(timeout=10)
 
     # -- roles --------------------------------------------------------------------------------
-    def role(self, node: Node):
+    def raft_info(self, node: Node):
+        """INFO raft of a live, running node as a dict of str -> str, or None."""
         if not node.alive() or node.paused:
             return None
         try:
-            return node.client(0.5).execute_command("ROLE")[0]
-        except (redis.RedisError, IndexError):
+            info = node.client(0.5).info("raft")
+        except redis.RedisError:
             return None
+        return {_info_text(key): _info_text(value) for key, value in info.items()}
 
-    def leader(self):
-        """The node that says it leads (a majority's leader when several think so), or None."""
-        leaders = [node for node in self.nodes if self.role(node) in (b"master", "master")]
-        return leaders[0] if len(leaders) == 1 else (leaders[-1] if leaders else None)
+    def roles(self) -> dict:
+        """{node name: {shard: (role, term)}} of every node that answers."""
+        answers = {}
+        for node in self.nodes:
+            info = self.raft_info(node)
+            if info is None:
+                continue
+            answers[node.name] = {shard: (info.get("shard%d_role" % shard), int(info.get("shard%d_term" % shard) or 0))
+                                  for shard in range(self.shards) if "shard%d_role" % shard in info}
+        return answers
 
-    def followers(self):
-        leader = self.leader()
-        return [node for node in self.nodes if node is not leader]
+    def leaders(self) -> dict:
+        """{shard: the node leading it (the highest term's when several think so), or None}."""
+        answers = self.roles()
+        result = {}
+        for shard in range(self.shards):
+            claims = [(roles[shard][1], name) for name, roles in answers.items()
+                      if shard in roles and roles[shard][0] == "leader"]
+            result[shard] = self.node_named(max(claims)[1]) if claims else None
+        return result
+
+    def leader(self, shard: int = 0):
+        """The node leading a shard (by default shard 0, the only one of a one-shard cluster)."""
+        return self.leaders().get(shard)
+
+    def shard_members(self) -> dict:
+        """{shard: [names of the nodes that replicate it now]} as the nodes report it."""
+        members = {shard: [] for shard in range(self.shards)}
+        for name, roles in self.roles().items():
+            for shard in roles:
+                members[shard].append(name)
+        return members
+
+    def node_named(self, name: str):
+        return next((node for node in self.nodes if node.name == name), None)
+
+    def followers(self, shard: int = None):
+        """Nodes leading no shard (or, given a shard, not leading that one)."""
+        leaders = self.leaders()
+        busy = set(leaders.values()) if shard is None else {leaders.get(shard)}
+        return [node for node in self.nodes if node not in busy]
+
+    def shard_of(self, key) -> int:
+        return shard_of_key(key, self.shards)

@@ -1,17 +1,23 @@
 """Faults and the schedule that injects them.
 
-kill       kill -9 a node (a random one or the current leader), restart it when the fault ends
-pause      SIGSTOP a node (random or leader), SIGCONT when the fault ends
-partition  iptables DROP between groups: one node isolated, the leader isolated, or a random
+kill       kill -9 a node (a random one or a shard's leader), restart it when the fault ends
+pause      SIGSTOP a node (random or a shard's leader), SIGCONT when the fault ends
+partition  iptables DROP between groups: one node isolated, a shard's leader isolated, or a random
            majority/minority split; healed when the fault ends
-transfer   leadership transfer: FAILOVER on the leader (Raft TimeoutNow); where that is refused,
-           a pause-based step-down: SIGSTOP the leader for longer than the election timeout
-clock      DEBUG SET-CLOCK-SKEW on random nodes (servers run with --enable-debug-command)
-lag        isolate one follower (partition, or pause without partitions) while clients keep
-           using it: with --unsafe-stale-reads its reads are stale; the planted-bug schedule
-member     remove a follower from the cluster (RAFT REMOVENODE), kill it and wipe its data;
-           when the fault ends, start it empty and add it back (RAFT ADDNODE): it catches up
-           from a snapshot or the log
+transfer   leadership transfer of a shard: FAILOVER on its leader (Raft TimeoutNow) or, with
+           several shards, RAFT TRANSFER <shard> sent to any node; where that is refused, a
+           pause-based step-down: SIGSTOP the leader for longer than the election timeout
+clock      DEBUG SET-CLOCK-SKEW on random nodes, a shard's leader among them with several shards
+           (servers run with --enable-debug-command)
+lag        isolate one node that leads no shard (partition, or pause without partitions) while
+           clients keep using it: with --unsafe-stale-reads its reads are stale; the planted-bug
+           schedule
+member     remove a node that leads no shard from every shard it replicates (RAFT REMOVENODE),
+           kill it and wipe its data; when the fault ends, start it empty (--join) and add it back
+           to those shards (RAFT ADDNODE ... SHARD s): it catches up from a snapshot or the log
+
+"The leader" is per shard: with several shards a leader-targeting fault picks a random shard and
+records it (`shard` in the fault's detail).
 """
 import json
 import shutil
@@ -35,11 +41,22 @@ class Fault:
         self.cluster = context.cluster
         self.rng = context.rng
 
-    def target(self, choice: str):
+    def pick_shard(self) -> int:
+        """A random shard (no random draw with one shard, so one-shard schedules stay as they were)."""
+        shards = self.cluster.shards
+        return 0 if shards == 1 else self.rng.randrange(shards)
+
+    def target(self, choice: str, detail: dict = None):
+        """A node: the leader of a random shard (recorded in detail) or a random member."""
         if choice == "leader":
-            leader = self.cluster.leader()
+            shard = self.pick_shard()
+            if detail is not None and self.cluster.shards > 1:
+                detail["shard"] = shard
+            leader = self.cluster.leader(shard)
             if leader is not None:
                 return leader
+            if detail is not None:
+                detail["no_leader"] = True
         members = [node for node in self.cluster.nodes if not node.removed]
         return self.rng.choice(members or self.cluster.nodes)
 
@@ -55,9 +72,10 @@ class Kill(Fault):
 
     def start(self):
         choice = self.rng.choice(["random", "leader"])
-        self.node = self.target(choice)
+        detail = {"choice": choice}
+        self.node = self.target(choice, detail)
         self.cluster.kill(self.node)
-        return {"node": self.node.name, "choice": choice}
+        return {"node": self.node.name, **detail}
 
     def stop(self):
         self.cluster.restart_if_dead(self.node)
@@ -69,9 +87,10 @@ class Pause(Fault):
 
     def start(self):
         choice = self.rng.choice(["random", "leader"])
-        self.node = self.target(choice)
+        detail = {"choice": choice}
+        self.node = self.target(choice, detail)
         self.cluster.pause(self.node)
-        return {"node": self.node.name, "choice": choice}
+        return {"node": self.node.name, **detail}
 
     def stop(self):
         self.cluster.resume(self.node)
@@ -84,15 +103,17 @@ class Partition(Fault):
     def start(self):
         nodes = self.cluster.nodes
         shape = self.rng.choice(["isolate-one", "isolate-leader", "majority-minority"])
+        detail = {"shape": shape}
         if shape == "majority-minority":
             shuffled = list(nodes)
             self.rng.shuffle(shuffled)
             minority = shuffled[:(len(nodes) - 1) // 2]
         else:
-            minority = [self.target("leader" if shape == "isolate-leader" else "random")]
+            minority = [self.target("leader" if shape == "isolate-leader" else "random", detail)]
         majority = [node for node in nodes if node not in minority]
         self.context.network.cut([[node.host for node in minority], [node.host for node in majority]])
-        return {"shape": shape, "groups": [[n.name for n in minority], [n.name for n in majority]]}
+        detail["groups"] = [[n.name for n in minority], [n.name for n in majority]]
+        return detail
 
     def stop(self):
         self.context.network.heal()
@@ -103,21 +124,32 @@ class Transfer(Fault):
     name = "transfer"
 
     def start(self):
-        leader = self.cluster.leader()
+        self.shard = self.pick_shard()
+        detail = {"shard": self.shard} if self.cluster.shards > 1 else {}
+        leader = self.cluster.leader(self.shard)
         if leader is None:
-            return {"method": "none", "reason": "no leader"}
+            return {"method": "none", "reason": "no leader", **detail}
+        method = "FAILOVER" if self.cluster.shards == 1 else self.rng.choice(["FAILOVER", "RAFT TRANSFER"])
         try:
-            leader.client(5.0).execute_command("FAILOVER")
-            return {"method": "FAILOVER", "from": leader.name}
+            if method == "FAILOVER":  # hands over every shard this node leads
+                leader.client(5.0).execute_command("FAILOVER")
+            else:  # to any live node: it forwards to the shard's leader
+                live = [node for node in self.cluster.nodes if node.alive() and not node.paused and not node.removed]
+                via = self.rng.choice(live or [leader])
+                detail["via"] = via.name
+                via.client(5.0).execute_command("RAFT", "TRANSFER", self.shard)
+            return {"method": method, "from": leader.name, **detail}
         except redis.RedisError as error:
             self.cluster.pause(leader)
             self.context.stop_event.wait(ELECTION_TIMEOUT_S * 2)
             self.cluster.resume(leader)
-            return {"method": "pause-step-down", "from": leader.name, "failover_error": str(error)}
+            detail["%s_error" % method.split()[-1].lower()] = str(error)
+            return {"method": "pause-step-down", "from": leader.name, **detail}
 
     def stop(self):
-        leader = self.cluster.leader()
-        return {"leader": leader.name if leader else None}
+        leader = self.cluster.leader(self.shard)
+        return {"leader": leader.name if leader else None,
+                **({"shard": self.shard} if self.cluster.shards > 1 else {})}
 
 
 class Clock(Fault):
@@ -127,11 +159,19 @@ class Clock(Fault):
         limit = self.context.max_clock_skew_ms
         count = self.rng.randint(1, len(self.cluster.nodes))
         skews = {}
-        for node in self.rng.sample(self.cluster.nodes, count):
+        chosen = self.rng.sample(self.cluster.nodes, count)
+        detail = {}
+        if self.cluster.shards > 1:  # the clock that matters for expiry is a leader's
+            shard = self.pick_shard()
+            leader = self.cluster.leader(shard)
+            detail = {"leader_of_shard": shard, "leader": leader.name if leader else None}
+            if leader is not None and leader not in chosen:
+                chosen.append(leader)
+        for node in chosen:
             skew = self.rng.randint(-limit, limit)
             if set_clock_skew(node, skew):
                 skews[node.name] = skew
-        return {"skews_ms": skews}
+        return {"skews_ms": skews, **detail}
 
     def stop(self):
         reset = [node.name for node in self.cluster.nodes if set_clock_skew(node, 0)]
@@ -144,7 +184,7 @@ class Lag(Fault):
     name = "lag"
 
     def start(self):
-        followers = self.cluster.followers()
+        followers = self.cluster.followers()  # nodes leading no shard
         self.node = self.rng.choice(followers or self.cluster.nodes)
         others = [node.host for node in self.cluster.nodes if node is not self.node]
         if self.context.network.installed:
@@ -164,28 +204,46 @@ class Lag(Fault):
 
 
 class Member(Fault):
-    """Remove a follower (RAFT REMOVENODE through the leader), kill it, wipe its data; at the end
-    start it empty and add it back (RAFT ADDNODE)."""
+    """Remove a node that leads no shard from every shard it replicates (RAFT REMOVENODE, which
+    the asked node forwards to each shard's leader), kill it, wipe its data; at the end start it
+    empty with --join and add it back to those shards (RAFT ADDNODE ... SHARD s)."""
 
     name = "member"
 
     def start(self):
         self.node = None
-        leader = self.cluster.leader()
-        candidates = [node for node in self.cluster.nodes if node is not leader and node.alive()
+        leaders = self.cluster.leaders()
+        led = set(leaders.values())
+        candidates = [node for node in self.cluster.nodes if node not in led and node.alive()
                       and not node.removed]
-        if leader is None or not candidates:
-            return {"removed": None, "reason": "no leader" if leader is None else "no follower"}
+        if all(leader is None for leader in leaders.values()):
+            return {"removed": None, "reason": "no leader"}
+        if not candidates:
+            return {"removed": None, "reason": "no live node that leads no shard"}
         node = self.rng.choice(candidates)
+        shards = sorted(shard for shard, names in self.cluster.shard_members().items() if node.name in names)
+        via = self.rng.choice([other for other in self.cluster.nodes if other is not node and other.alive()
+                               and not other.paused and not other.removed] or [node])
         try:
-            leader.client(MEMBERSHIP_TIMEOUT_S).execute_command("RAFT", "REMOVENODE", node.name)
+            via.client(MEMBERSHIP_TIMEOUT_S).execute_command("RAFT", "REMOVENODE", node.name)
         except redis.RedisError as error:
-            return {"removed": None, "node": node.name, "error": str(error)}
+            left = removed_from(self.cluster, node, shards)
+            if not left:  # in every shard still: nothing changed
+                return {"removed": None, "node": node.name, "shards": shards, "error": str(error)}
+            # out of some shards only: keep its data (it still replicates the others), re-add later
+            self.node = node
+            node.removed = True
+            node.removed_shards = left
+            return {"removed": node.name, "partial": True, "shards": left, "still_in": sorted(set(shards) - set(left)),
+                    "via": via.name, "error": str(error)}
         self.node = node
         node.removed = True
+        node.removed_shards = shards
         self.cluster.kill(node)
         shutil.rmtree(node.data_dir, ignore_errors=True)
-        return {"removed": node.name, "via": leader.name}
+        node.wiped = True
+        node.joins = True  # a wiped node replicates nothing until it is added back
+        return {"removed": node.name, "shards": shards, "via": via.name}
 
     def stop(self):
         if self.node is None:
@@ -193,25 +251,72 @@ class Member(Fault):
         return readd_member(self.cluster, self.node)
 
 
-def readd_member(cluster, node) -> dict:
-    """Start a removed node empty and add it back through any live member (followers forward)."""
-    cluster.kill(node)
-    cluster.start(node)
-    last_error = "no live member to ask"
-    for other in [cluster.leader()] + list(cluster.nodes):
-        if other is None or other is node or other.removed or not other.alive() or other.paused:
+def removed_from(cluster, node, shards) -> list:
+    """Of these shards, those that (as another live node's RAFT MEMBERS says) no longer include
+    node; [] when nobody answers (then nothing is assumed removed)."""
+    for other in cluster.nodes:
+        if other is node or not other.alive() or other.paused or other.removed:
             continue
         try:
-            other.client(MEMBERSHIP_TIMEOUT_S).execute_command(
-                "RAFT", "ADDNODE", node.name, node.host, node.port, node.raft_port)
-            node.removed = False
-            return {"added": node.name, "via": other.name}
-        except redis.RedisError as error:
-            last_error = str(error)
-            if "already a member" in last_error:  # an earlier attempt went through after all
-                node.removed = False
-                return {"added": node.name, "via": other.name, "note": last_error}
-    return {"added": None, "node": node.name, "error": last_error}
+            rows = other.client(2.0).execute_command("RAFT", "MEMBERS")
+        except redis.RedisError:
+            continue
+        for row in rows:
+            row = _as_dict(row)
+            if _text(row.get("id")) == node.name:
+                still = {int(shard) for shard in row.get("shards") or []}
+                return [shard for shard in shards if shard not in still]
+        return list(shards)  # not listed at all: in no shard
+    return []
+
+
+def _as_dict(row) -> dict:
+    if isinstance(row, dict):
+        return {_text(key): value for key, value in row.items()}
+    return {_text(row[index]): row[index + 1] for index in range(0, len(row) - 1, 2)}
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def readd_member(cluster, node) -> dict:
+    """Add a removed node back to the shards it left, through any live member (requests go on to
+    each shard's leader). A wiped node is started empty first, with --join."""
+    shards = getattr(node, "removed_shards", None)
+    if getattr(node, "wiped", False):
+        cluster.kill(node)
+        cluster.start(node)
+    elif not node.alive():
+        cluster.start(node)
+    per_shard = cluster.shards > 1 and shards is not None
+    pending = list(shards) if per_shard else [None]
+    added, last_error, via = [], "no live member to ask", None
+    for shard in list(pending):
+        suffix = [] if shard is None else ["SHARD", shard]
+        for other in [cluster.leader(shard or 0)] + list(cluster.nodes):
+            if other is None or other is node or other.removed or not other.alive() or other.paused:
+                continue
+            try:
+                other.client(MEMBERSHIP_TIMEOUT_S).execute_command(
+                    "RAFT", "ADDNODE", node.name, node.host, node.port, node.raft_port, *suffix)
+            except redis.RedisError as error:
+                last_error = str(error)
+                if "already a member" not in last_error:
+                    continue
+            added.append(shard)
+            pending.remove(shard)
+            via = other.name
+            break
+    if pending:
+        node.removed_shards = pending if per_shard else shards
+        return {"added": None, "node": node.name, "pending_shards": pending, "error": last_error}
+    node.removed = False
+    node.wiped = False
+    detail = {"added": node.name, "via": via}
+    if per_shard:
+        detail["shards"] = added
+    return detail
 
 
 FAULTS = {fault.name: fault for fault in (Kill, Pause, Partition, Transfer, Clock, Lag, Member)}

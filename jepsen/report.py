@@ -150,7 +150,10 @@ def write_report(store: str, events, results):
     nemesis_events = read_jsonl(nemesis_path) if os.path.exists(nemesis_path) else []
     end_s = max([event["time"] for event in events] + [0]) / 1e9
     intervals = fault_intervals(nemesis_events, end_s)
-    summary = [(key, json.dumps(results.get(key), default=str)) for key in (
+    shards = results.get("shards")
+    if isinstance(shards, dict):  # the per-key map is in results.json; here the totals
+        shards = {key: value for key, value in shards.items() if key != "key_shards"}
+    summary = [(key, json.dumps(shards if key == "shards" else results.get(key), default=str)) for key in (
         "valid", "workload", "nodes", "shards", "nemeses_run", "nemeses_skipped", "nemeses_unsupported",
         "faults", "unsafe_stale_reads", "time_s", "clients", "rate", "ops", "ok", "fail", "indeterminate",
         "seed")]

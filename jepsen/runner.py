@@ -129,7 +129,8 @@ def run_in(store, seed, args, progress, cleanup) -> dict:
     cluster = start_cluster(store, seed, args, names, rng, progress, cleanup)
     history = History()
     workload = WORKLOADS[args.workload]("jepsen:%s:%d" % (args.workload, seed),
-                                        {"keys": args.keys, "ops_per_key": args.ops_per_key})
+                                        {"keys": args.keys, "ops_per_key": args.ops_per_key,
+                                         "shards": cluster.shards})
     context = nemeses.NemesisContext(cluster, network, random.Random(rng.getrandbits(32)), threading.Event(),
                                      args.max_clock_skew_ms)
     nemesis = nemeses.Nemesis(context, names, history, os.path.join(store, "nemesis.jsonl"),
@@ -141,6 +142,8 @@ def run_in(store, seed, args, progress, cleanup) -> dict:
     history.write_jsonl(os.path.join(store, "history.jsonl"))
     progress("checking %d events" % len(history.events))
     results = check(history, workload, args, seed, names, skipped, unsupported, nemesis, recovered, finals)
+    results["shards"] = shard_record(cluster, history, progress)
+    results["store"] = os.path.relpath(store)
     results["resources"] = {"pids": sorted(set(cluster.pids)),
                             "iptables_chain": network.chain if network.installed else None}
     write_store(store, history, results, cluster)
@@ -173,16 +176,69 @@ def start_cluster(store, seed, args, names, rng, progress, cleanup) -> Cluster:
         progress("servers run with --unsafe-stale-reads (the planted bug: reads skip the barrier)")
     data_root = tempfile.mkdtemp(prefix="jepsen-data-")
     cleanup.add(lambda: shutil.rmtree(data_root, ignore_errors=True))
-    cluster = Cluster(os.path.join(store, "nodes"), data_root, args.nodes, pick_subnet(seed), rng, server_args)
+    cluster = Cluster(os.path.join(store, "nodes"), data_root, args.nodes, pick_subnet(seed), rng, server_args,
+                      shards=args.shards, replication_factor=getattr(args, "replication_factor", None))
     cleanup.add(cluster.stop_all)
-    if args.shards != 1:
-        progress("--shards %d requested: multiple shards are not implemented; running 1" % args.shards)
-    progress("starting %d nodes: %s" % (args.nodes, ", ".join("%s=%s:%d" % (n.name, n.host, n.port)
-                                                               for n in cluster.nodes)))
+    progress("starting %d nodes, %d shard%s, replication factor %d: %s" % (
+        args.nodes, cluster.shards, "" if cluster.shards == 1 else "s", cluster.replication_factor,
+        ", ".join("%s=%s:%d" % (n.name, n.host, n.port) for n in cluster.nodes)))
     cluster.start_all()
-    leader = cluster.leader()
-    progress("cluster ready, leader %s" % (leader.name if leader else "unknown"))
+    cluster.started_info = wait_for_leaders(cluster, progress)
     return cluster
+
+
+def wait_for_leaders(cluster, progress, timeout_s: float = 30.0) -> dict:
+    """Until every shard has a leader (bounded): {"raft_shards": as a node reports it, "members"}."""
+    deadline = time.monotonic() + timeout_s
+    leaders = cluster.leaders()
+    while any(leader is None for leader in leaders.values()) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        leaders = cluster.leaders()
+    members = cluster.shard_members()
+    reported = None
+    for node in cluster.nodes:
+        info = cluster.raft_info(node)
+        if info is not None and "raft_shards" in info:
+            reported = int(info["raft_shards"])
+            break
+    progress("cluster ready: %s" % "; ".join(
+        "shard %d on %s, leader %s" % (shard, ",".join(members.get(shard, [])) or "?",
+                                       leader.name if leader else "unknown")
+        for shard, leader in sorted(leaders.items())))
+    if reported is not None and reported != cluster.shards:
+        progress("WARNING: the servers report %d shards, %d requested" % (reported, cluster.shards))
+    return {"raft_shards": reported, "members": members,
+            "leaders": {shard: leader.name if leader else None for shard, leader in leaders.items()}}
+
+
+def shard_record(cluster, history, progress) -> dict:
+    """What results.json says about shards: how many ran (as the servers said), where, and the
+    shard of every key with the operations per shard, to show the keys were spread."""
+    key_shards, ops_per_shard = {}, {shard: 0 for shard in range(cluster.shards)}
+    for event in history.events:
+        if event["type"] != "invoke":
+            continue
+        keys = [mop[1] for mop in event["value"]] if event["f"] == "txn" else [event["key"]]
+        shards = set()
+        for key in keys:
+            if key is None:
+                continue
+            if key not in key_shards:
+                key_shards[key] = cluster.shard_of(key)
+            shards.add(key_shards[key])
+        for shard in shards:
+            ops_per_shard[shard] += 1
+    keys_per_shard = {shard: 0 for shard in range(cluster.shards)}
+    for shard in key_shards.values():
+        keys_per_shard[shard] += 1
+    info = getattr(cluster, "started_info", {})
+    record = {"requested": cluster.shards, "run": info.get("raft_shards"),
+              "replication_factor": cluster.replication_factor,
+              "members_at_start": info.get("members"), "leaders_at_start": info.get("leaders"),
+              "keys_per_shard": keys_per_shard, "ops_per_shard": ops_per_shard, "key_shards": key_shards}
+    progress("shards: %d run; keys per shard %s; operations per shard %s" % (
+        record["run"] or 0, keys_per_shard, ops_per_shard))
+    return record
 
 
 def run_workload(cluster, workload, history, nemesis, args, rng, progress, cleanup):
@@ -224,18 +280,35 @@ def wait_and_report(history, duration_s, start, progress):
                 min(elapsed, duration_s), duration_s, counts[OK], counts[FAIL], counts[INFO]))
 
 
+def recovery_probe_keys(shards: int) -> list:
+    """One key per shard ("jepsen:recovery-probe" alone with one shard)."""
+    if shards == 1:
+        return ["jepsen:recovery-probe"]
+    from jepsen.cluster import shard_of_key
+
+    keys, number = {}, 0
+    while len(keys) < shards:
+        key = "jepsen:recovery-probe:%d" % number
+        keys.setdefault(shard_of_key(key, shards), key)
+        number += 1
+    return [keys[shard] for shard in range(shards)]
+
+
 def recover(cluster, progress) -> dict:
-    """Wait until every node is up and answers a barrier read (the cluster has a leader that
-    reaches it), so final reads see the healed cluster."""
+    """Wait until every node is up and answers a barrier read of every shard (each shard has a
+    leader that reaches it), so final reads see the healed cluster."""
     deadline = time.monotonic() + RECOVERY_TIMEOUT_S
     started = time.monotonic()
     healthy = set()
+    probes = recovery_probe_keys(cluster.shards)
     while time.monotonic() < deadline and len(healthy) < len(cluster.nodes):
         for node in cluster.nodes:
             if node.name in healthy or not node.alive():
                 continue
             try:
-                node.client(2.0).get("jepsen:recovery-probe")
+                client = node.client(2.0)
+                for key in probes:
+                    client.get(key)
                 healthy.add(node.name)
             except redis.RedisError:
                 pass
@@ -268,8 +341,6 @@ def check(history, workload, args, seed, names, skipped, unsupported, nemesis, r
         "workload": workload.name,
         "workload_description": workload.description,
         "nodes": args.nodes,
-        "shards": {"requested": args.shards, "run": 1,
-                   "note": "multiple shards are not implemented yet: one shard replicated on every node"},
         "nemeses_requested": parse_nemeses(args.nemesis),
         "nemeses_run": names,
         "nemeses_skipped": skipped,

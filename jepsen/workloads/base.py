@@ -8,11 +8,12 @@ import threading
 
 import redis
 
+from jepsen.cluster import shard_of_key
 from jepsen.history import FAIL, INFO, OK
 
 # Errors that come back before anything was proposed: the write did not happen.
 DEFINITE_ERRORS = ("CLUSTERDOWN", "BUSY", "NOAUTH", "WRONGTYPE", "EXECABORT", "LOADING",
-                   "READONLY", "MOVED", "ASK", "NOPERM", "OOM")
+                   "READONLY", "MOVED", "ASK", "NOPERM", "OOM", "CROSSSLOT")
 
 
 class NotApplied(Exception):
@@ -66,19 +67,34 @@ def decode_int(value):
 
 class KeyPool:
     """A few active keys; a key is retired after `budget` operations and replaced by a fresh
-    one, which keeps every key's history small enough to check (Jepsen's independent keys)."""
+    one, which keeps every key's history small enough to check (Jepsen's independent keys).
 
-    def __init__(self, prefix: str, active: int, budget: int):
+    With several shards, active position i always holds a key of shard i mod shards (keys are
+    numbered in order, skipping those of other shards), so every shard gets keys all the run;
+    there are then at least as many active keys as shards."""
+
+    def __init__(self, prefix: str, active: int, budget: int, shards: int = 1):
         self.prefix = prefix
         self.budget = budget
+        self.shards = max(1, shards)
         self.lock = threading.Lock()
         self.counter = itertools.count()
-        self.active = [next(self.counter) for _ in range(active)]
+        self.active = [self._fresh(position) for position in range(max(active, self.shards))]
         self.used = {key: 0 for key in self.active}
         self.all = list(self.active)
 
     def name(self, number: int) -> str:
         return "%s:%d" % (self.prefix, number)
+
+    def shard_of(self, key: str) -> int:
+        return shard_of_key(key, self.shards)
+
+    def _fresh(self, position: int) -> int:
+        number = next(self.counter)
+        if self.shards > 1:
+            while self.shard_of(self.name(number)) != position % self.shards:
+                number = next(self.counter)
+        return number
 
     def pick(self, rng) -> str:
         with self.lock:
@@ -86,7 +102,7 @@ class KeyPool:
             number = self.active[slot]
             self.used[number] += 1
             if self.used[number] >= self.budget:
-                fresh = next(self.counter)
+                fresh = self._fresh(slot)
                 self.active[slot] = fresh
                 self.used[fresh] = 0
                 self.all.append(fresh)
@@ -114,6 +130,7 @@ class Workload:
     def __init__(self, prefix: str, options):
         self.prefix = prefix
         self.options = options
+        self.shards = max(1, options.get("shards", 1))  # the cluster's shards: spread keys over them
 
     def generate(self, rng):
         """(f, key, value) of the next operation."""

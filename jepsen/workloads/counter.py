@@ -9,7 +9,8 @@ class Counter(Workload):
 
     def __init__(self, prefix, options):
         super().__init__(prefix, options)
-        self.keys = KeyPool(prefix, active=2, budget=options.get("ops_per_key", 1_000_000))
+        self.keys = KeyPool(prefix, active=2, budget=options.get("ops_per_key", 1_000_000),
+                            shards=self.shards)
 
     def generate(self, rng):
         key = self.keys.pick(rng)

@@ -9,7 +9,7 @@ class Expire(Workload):
 
     def __init__(self, prefix, options):
         super().__init__(prefix, options)
-        self.keys = KeyPool(prefix, active=4, budget=options.get("ops_per_key", 80))
+        self.keys = KeyPool(prefix, active=4, budget=options.get("ops_per_key", 80), shards=self.shards)
         self.values = UniqueValues()
 
     def generate(self, rng):

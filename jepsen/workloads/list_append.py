@@ -1,8 +1,13 @@
-"""List-append transactions: MULTI, RPUSH and LRANGE on several keys, EXEC. Checked Elle-style."""
+"""List-append transactions: MULTI, RPUSH and LRANGE on several keys, EXEC. Checked Elle-style.
+
+With several shards a transaction's keys must live in one shard (the server answers -CROSSSLOT
+otherwise): there is one key group per shard, its keys sharing a {hash tag} that the shard
+owns, and each transaction draws its keys from one group."""
 import itertools
 import threading
 
 from jepsen.checkers import elle
+from jepsen.cluster import shard_of_key
 from jepsen.workloads.base import KeyPool, Workload
 
 FINAL_READ_KEYS = 8
@@ -14,7 +19,15 @@ class ListAppend(Workload):
 
     def __init__(self, prefix, options):
         super().__init__(prefix, options)
-        self.keys = KeyPool(prefix, active=options.get("keys", 6), budget=options.get("ops_per_key", 150))
+        active = options.get("keys", 6)
+        budget = options.get("ops_per_key", 150)
+        if self.shards == 1:
+            self.groups = [KeyPool(prefix, active=active, budget=budget)]
+        else:  # one group per shard: keys {tag}:N with a tag of that shard
+            self.groups = [KeyPool("{%s}" % hash_tag_of_shard(prefix, shard, self.shards),
+                                   active=max(2, -(-active // self.shards)), budget=budget)
+                           for shard in range(self.shards)]
+        self.keys = self.groups[0]
         self.counters = {}
         self.lock = threading.Lock()
 
@@ -25,8 +38,9 @@ class ListAppend(Workload):
 
     def generate(self, rng):
         mops = []
+        group = self.groups[0] if len(self.groups) == 1 else rng.choice(self.groups)
         for _ in range(rng.randint(1, 4)):
-            key = self.keys.pick(rng)
+            key = group.pick(rng)
             if rng.random() < 0.5:
                 mops.append(["append", key, self._next_value(key)])
             else:
@@ -45,9 +59,20 @@ class ListAppend(Workload):
                 for (kind, mop_key, value), reply in zip(mops, replies)]
 
     def final_operations(self):
-        keys = self.keys.every_key()
-        return [("txn", None, [["r", key, None] for key in keys[start:start + FINAL_READ_KEYS]])
-                for start in range(0, len(keys), FINAL_READ_KEYS)]
+        operations = []
+        for group in self.groups:  # one group's keys are in one shard
+            keys = group.every_key()
+            operations += [("txn", None, [["r", key, None] for key in keys[start:start + FINAL_READ_KEYS]])
+                           for start in range(0, len(keys), FINAL_READ_KEYS)]
+        return operations
 
     def check(self, ops, context):
         return elle.check(ops)
+
+
+def hash_tag_of_shard(prefix: str, shard: int, shards: int) -> str:
+    """The first of prefix:g0, prefix:g1, ... whose slot belongs to the shard."""
+    number = 0
+    while shard_of_key("%s:g%d" % (prefix, number), shards) != shard:
+        number += 1
+    return "%s:g%d" % (prefix, number)

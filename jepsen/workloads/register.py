@@ -14,7 +14,8 @@ class Register(Workload):
 
     def __init__(self, prefix, options):
         super().__init__(prefix, options)
-        self.keys = KeyPool(prefix, active=options.get("keys", 4), budget=options.get("ops_per_key", 200))
+        self.keys = KeyPool(prefix, active=options.get("keys", 4), budget=options.get("ops_per_key", 200),
+                            shards=self.shards)
         self.values = UniqueValues()
         self.recent = {}
         self.lock = threading.Lock()

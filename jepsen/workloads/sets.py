@@ -9,7 +9,7 @@ class SetWorkload(Workload):
 
     def __init__(self, prefix, options):
         super().__init__(prefix, options)
-        self.keys = KeyPool(prefix, active=2, budget=options.get("ops_per_key", 300))
+        self.keys = KeyPool(prefix, active=2, budget=options.get("ops_per_key", 300), shards=self.shards)
         self.values = UniqueValues()
 
     def generate(self, rng):

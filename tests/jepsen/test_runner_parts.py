@@ -67,3 +67,68 @@ def test_command_line_defaults_match_the_documented_example():
     assert (arguments.nodes, arguments.workload, arguments.nemesis, arguments.time, arguments.clients,
             arguments.rate) == (5, "register", "partition,kill,pause", 120.0, 10, 200.0)
     assert [exit_code(True), exit_code(False), exit_code("unknown")] == [0, 1, 2]
+
+
+# -- several shards -------------------------------------------------------------------------------
+def test_cluster_configs_carry_shards_and_replication_factor(tmp_path):
+    from jepsen.cluster import SHARD_PORT_STRIDE, Cluster
+    from spinelraft.config import load
+    from spinelraft.placement import place
+
+    cluster = Cluster(str(tmp_path / "nodes"), str(tmp_path / "data"), 5, 200, random.Random(3), shards=2)
+    settings = load(cluster.nodes[0].config_path)
+    assert (settings.shards, settings.replication_factor) == (2, 3)
+    assert cluster.nodes[0].raft_port + SHARD_PORT_STRIDE * 1 <= 65535
+    layout = place([node.name for node in cluster.nodes], 2, 3)
+    assert [len(members) for members in layout] == [3, 3] and len(set(layout[0] + layout[1])) == 5
+    # one shard: every node replicates it, as before shards existed (comparable with old runs)
+    single = Cluster(str(tmp_path / "one"), str(tmp_path / "data1"), 5, 201, random.Random(3))
+    assert (load(single.nodes[0].config_path).shards, load(single.nodes[0].config_path).replication_factor) == (1, 5)
+    chosen = Cluster(str(tmp_path / "rf"), str(tmp_path / "data2"), 5, 202, random.Random(3), shards=3,
+                     replication_factor=5)
+    assert load(chosen.nodes[4].config_path).replication_factor == 5
+
+
+def test_key_shards_match_redis_cluster_slots():
+    from jepsen.cluster import shard_of_key
+
+    assert shard_of_key("foo", 2) == 1  # CLUSTER KEYSLOT foo = 12182, in the upper half
+    assert shard_of_key("{user1000}.following", 3) == shard_of_key("{user1000}.followers", 3)
+    assert shard_of_key("anything", 1) == 0
+
+
+@pytest.mark.parametrize("name", ["register", "set", "counter", "list-append", "expire"])
+def test_workload_keys_spread_over_shards_and_transactions_stay_in_one(name):
+    from jepsen.cluster import shard_of_key
+    from jepsen.workloads import WORKLOADS
+
+    workload = WORKLOADS[name]("jepsen:%s:1" % name, {"keys": 4, "ops_per_key": 40, "shards": 2})
+    rng = random.Random(2)
+    ops_per_shard = {0: 0, 1: 0}
+    for _ in range(600):
+        f, key, value = workload.generate(rng)
+        keys = [mop[1] for mop in value] if f == "txn" else [key]
+        shards = {shard_of_key(k, 2) for k in keys}
+        assert len(shards) == 1, keys  # a MULTI across shards would get -CROSSSLOT
+        ops_per_shard[shards.pop()] += 1
+    assert min(ops_per_shard.values()) > 150, ops_per_shard
+    for f, key, value in workload.final_operations():
+        keys = [mop[1] for mop in value] if f == "txn" else [key]
+        assert len({shard_of_key(k, 2) for k in keys}) == 1
+
+
+def test_one_shard_keys_are_named_as_before():
+    pool = KeyPool("p", active=2, budget=3)
+    rng = random.Random(1)
+    assert [pool.pick(rng) for _ in range(4)][:1] and pool.every_key()[:2] == ["p:0", "p:1"]
+    spread = KeyPool("p", active=1, budget=3, shards=2)
+    assert len(spread.active) == 2
+    assert [spread.shard_of(spread.name(number)) for number in spread.active] == [0, 1]
+
+
+def test_command_line_takes_shards_and_replication_factor():
+    arguments = build_parser().parse_args(["run", "--shards", "2", "--replication-factor", "3"])
+    assert (arguments.shards, arguments.replication_factor) == (2, 3)
+    assert build_parser().parse_args(["run"]).replication_factor is None
+    matrix = build_parser().parse_args(["matrix", "--shards", "2"])
+    assert (matrix.shards, matrix.replication_factor) == (2, None)

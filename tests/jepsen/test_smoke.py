@@ -69,3 +69,19 @@ def test_planted_stale_reads_are_caught(tmp_path):
     with open(os.path.join(run_dir, "report.html")) as handle:
         assert "smallest failing sub-history" in handle.read()
     assert_cleaned_up(results)
+
+
+def test_short_two_shard_run_spreads_keys_and_is_valid(tmp_path):
+    """5 nodes, 2 shards of 3 replicas: list-append transactions (each in one shard) under kill
+    and shard leadership transfers; both shards get operations; about 25 s."""
+    completed, run_dir, results = run_jepsen(tmp_path, "--nodes", "5", "--shards", "2", "--workload", "list-append",
+                                             "--nemesis", "kill,transfer", "--time", "15", "--seed", "12",
+                                             "--nemesis-interval", "2", "--fault-duration", "3",
+                                             "--clients", "10", "--rate", "80")
+    assert results["valid"] is True, completed.stdout[-3000:]
+    shards = results["shards"]
+    assert (shards["requested"], shards["run"], shards["replication_factor"]) == (2, 2, 3)
+    assert min(shards["ops_per_shard"].values()) > 100, shards["ops_per_shard"]
+    assert set(shards["key_shards"].values()) == {0, 1}
+    assert results["faults"] >= 2
+    assert_cleaned_up(results)
