@@ -152,6 +152,8 @@ class Node:
         """The connection is gone: forget the session, and any wait it was in."""
         self.sessions.pop(session.id, None)
         self.blocking.forget(session)
+        for task in list(session.proxied_waits):  # closes the peer connection: the wait there ends
+            task.cancel()
 
     def is_ready(self) -> bool:
         """Every group here knows its leader and has applied what that leader committed."""
@@ -261,7 +263,10 @@ class Node:
         slot = Slot(spec=spec, started=started, argv=argv)
         blocking = BLOCKING in spec.flags and session.multi is None
         coroutine = self.proxy.run(shard_id, session.db, session.readonly, argv, spec.is_write, blocking)
-        self.loop.create_task(_resolve_with(slot, coroutine))
+        task = self.loop.create_task(_resolve_with(slot, coroutine))
+        if blocking:  # its wait ends with the connection (close_session cancels it)
+            session.proxied_waits.add(task)
+            task.add_done_callback(session.proxied_waits.discard)
         return slot
 
     def fan_out(self, session, spec, argv, started, arrival):

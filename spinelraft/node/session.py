@@ -52,6 +52,7 @@ class Session:
         self.readonly = False  # READONLY: allow stale local reads (multi-node)
         self.internal = False  # a peer node proxying commands (RAFT RUN): never redirected
         self.last_shard = 0  # the shard of the connection's last write (WAIT)
+        self.proxied_waits = set()  # tasks of blocking commands waiting on another node
         self.blocked = False  # waiting in a blocking command (BLPOP...): CLIENT LIST flag b
         self.created = time.monotonic()
         self.last_active = self.created

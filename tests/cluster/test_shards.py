@@ -277,3 +277,23 @@ def test_a_node_restarts_the_shards_it_was_given(cluster_factory):
     readonly.execute_command("READONLY")  # its own replicas: local (possibly stale) reads
     wait_for(lambda: all(readonly.mget(names) == [k.encode() for k in names] for names in keys.values()),
              30, "the restarted newcomer holding every key locally")
+
+
+def test_a_proxied_blocking_pop_ends_when_its_client_leaves(cluster_factory):
+    """The wait on the node replicating the shard ends with the client's connection: a later
+    push is not taken by a client that is gone."""
+    cluster = cluster_factory(5, shards=3, replication_factor=3)
+    cluster.start_all()
+    hosted = {index: shards_here(cluster.info_raft(index)) for index in range(5)}
+    key = keys_by_shard(3, per_shard=1)[0][0]
+    outsider = next(i for i in range(5) if 0 not in hosted[i])
+    replica = next(i for i in range(5) if 0 in hosted[i])
+    import socket
+
+    with socket.create_connection(("127.0.0.1", cluster.port(outsider))) as conn:
+        conn.sendall(b"*3\r\n$5\r\nBLPOP\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(key), key.encode()))
+        time.sleep(0.5)
+    time.sleep(0.5)
+    cluster.client(replica).rpush(key, "item")
+    time.sleep(0.5)
+    assert cluster.client(replica).lrange(key, 0, -1) == [b"item"]
