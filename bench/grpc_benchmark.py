@@ -137,6 +137,64 @@ def wait_spinelraft_leader(addresses, processes=()) -> str:
     raise RuntimeError("the SpinelRaft cluster did not elect a leader in %.0f s" % READY_TIMEOUT_S)
 
 
+# -- the Python gRPC floor --------------------------------------------------------------------------
+FLOOR = "grpc-aio-floor"
+
+
+def serve_floor(port: int):
+    """A grpc.aio server (uvloop, as spinelraft-server) whose KV.Set stores in a dict and KV.Get
+    reads it: no Raft, no state machine. What this machine's Python gRPC costs per call."""
+    import grpc
+
+    from spinelraft.grpc_api.generated import spinelraft_pb2 as pb
+    from spinelraft.grpc_api.generated import spinelraft_pb2_grpc as pb_grpc
+
+    data = {}
+
+    class KV(pb_grpc.KVServicer):
+        async def Set(self, request, context):
+            data[request.key] = request.value
+            return pb.SetResponse(applied=True)
+
+        async def Get(self, request, context):
+            value = data.get(request.key)
+            return pb.GetResponse(found=value is not None, value=value or b"")
+
+    async def main():
+        server = grpc.aio.server()
+        pb_grpc.add_KVServicer_to_server(KV(), server)
+        server.add_insecure_port("127.0.0.1:%d" % port)
+        await server.start()
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        await stop.wait()
+        await server.stop(0)
+
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(main())
+
+
+def start_floor():
+    import grpc
+
+    port = free_block(1, offsets=(0,), start=40000)
+    process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve-floor", str(port)], cwd=REPO,
+                               stdin=subprocess.DEVNULL)
+    address = "127.0.0.1:%d" % port
+    try:
+        with grpc.insecure_channel(address) as channel:
+            grpc.channel_ready_future(channel).result(timeout=READY_TIMEOUT_S)
+    except BaseException:
+        stop_processes([process])
+        raise
+    return address, process
+
+
 # -- etcd -------------------------------------------------------------------------------------------
 def generate_etcd_stubs(directory: str) -> str:
     """Python stubs for bench/etcd/{rpc,kv}.proto in `directory` (which goes on sys.path)."""
@@ -420,7 +478,8 @@ def format_table(results: list, comparison: list) -> str:
     header = ("clients", "system", "ops/s", "p50 ms", "p99 ms", "Set p50", "Set p99", "Get p50", "Get p99",
               "failures")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for result in sorted(results, key=lambda item: (item["clients"], item["target"] != "spinelraft")):
+    order = {"spinelraft": 0, "etcd": 1, FLOOR: 2}
+    for result in sorted(results, key=lambda item: (item["clients"], order.get(item["target"], 3))):
         lines.append("| %d | %s | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d |" % (
             result["clients"], result["target"], result["ops_per_s"], result["p50_ms"], result["p99_ms"],
             result["set_p50_ms"], result["set_p99_ms"], result["get_p50_ms"], result["get_p99_ms"],
@@ -439,7 +498,7 @@ def plot(results: list, path: str):
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    targets = [target for target in ("spinelraft", "etcd") if any(r["target"] == target for r in results)]
+    targets = [target for target in ("spinelraft", "etcd", FLOOR) if any(r["target"] == target for r in results)]
     counts = sorted({result["clients"] for result in results})
     by_key = {(result["target"], result["clients"]): result for result in results}
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -480,6 +539,10 @@ def parse_args(argv=None):
     parser.add_argument("--keys", type=int, default=10_000, help="distinct keys per client")
     parser.add_argument("--no-etcd", action="store_true", help="skip etcd even when it is installed")
     parser.add_argument("--no-spinelraft", action="store_true", help="run etcd only")
+    parser.add_argument("--floor", action="store_true",
+                        help="also run the same load against a no-op Python grpc.aio server (dict "
+                             "behind KV.Set/Get): what Python gRPC alone allows on this machine")
+    parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help="where the clusters keep their data (default: a temp dir)")
     parser.add_argument("--output", default=os.path.join(HERE, "results", "grpc_benchmark.json"))
     args = parser.parse_args(argv)
@@ -516,6 +579,15 @@ def run_etcd(args, root: str, round_number: int, stub_dir: str) -> list:
         stop_processes(processes)
 
 
+def run_floor(args) -> list:
+    print("starting a no-op Python grpc.aio KV server (the floor)", flush=True)
+    address, process = start_floor()
+    try:
+        return [run_load(FLOOR, address, clients, args) for clients in args.client_counts]
+    finally:
+        stop_processes([process])
+
+
 def medians(runs: list) -> list:
     """One row per (system, clients): the median of each figure over the rounds."""
     groups = {}
@@ -536,6 +608,9 @@ def medians(runs: list) -> list:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.serve_floor:
+        serve_floor(args.serve_floor)
+        return 0
     root = tempfile.mkdtemp(prefix="grpc-bench-", dir=args.data_dir)
     runs = []
     notes = []
@@ -550,6 +625,8 @@ def main(argv=None) -> int:
         systems.append("etcd")
         notes.append(subprocess.run([shutil.which("etcd"), "--version"], capture_output=True,
                                     text=True).stdout.split("\n")[0])
+    if args.floor:
+        systems.append(FLOOR)
     print("load average before: %s, %d CPUs" % (load_average(), os.cpu_count() or 0), flush=True)
     try:
         if "etcd" in systems:
@@ -561,6 +638,8 @@ def main(argv=None) -> int:
             for system in order:
                 if system == "spinelraft":
                     batch = run_spinelraft(args, root, round_number)
+                elif system == FLOOR:
+                    batch = run_floor(args)
                 else:
                     batch = run_etcd(args, root, round_number, stub_dir)
                 for run in batch:
