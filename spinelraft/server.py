@@ -134,6 +134,7 @@ async def serve(settings):
     node = Node(settings, loop)
     node.start()
     stop = asyncio.Event()
+    node.request_shutdown = stop.set  # SHUTDOWN
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:

@@ -26,6 +26,7 @@ from spinelraft.raft.proposer import FlushClock, Proposer
 from spinelraft.slots import key_slot, shard_slot_range
 from spinelraft.replies import OK, QUEUED, ErrorReply
 from spinelraft.statemachine.args import to_int
+from spinelraft.statemachine.scan import KEYSPACE_HASH_BITS
 from spinelraft.statemachine.machine import OP_COMMAND, OP_EXEC
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class Node:
         self.total_errors = 0
         self.error_counts = {}  # error prefix -> count
         self.last_save_time = int(self.started_at)
+        self.request_shutdown = None  # set by the server: SHUTDOWN stops it as SIGTERM does
 
     def host_shard(self, shard_id: int, partners: list):
         """Create the Raft group and proposer of a shard this node replicates."""
@@ -294,15 +296,14 @@ class Node:
         return slot.reply if slot.ready else slot
 
     def _scan_step(self, session, spec, argv, started):
-        """SCAN over the shards one after the other. The cursor carries the shard in its top 4
-        bits and the shard's own cursor (a 63-bit position) without its 4 low bits: resuming a
-        little early may return a key twice, which SCAN allows, and never skips one."""
+        """SCAN over the shards one after the other. The cursor carries the shard in bits 59-62
+        and the shard's own cursor (a 59-bit position, statemachine.scan) below them."""
         count = self.layout.count
         cursor = to_int(argv[1])
         if cursor is None or cursor < 0 or cursor >> SCAN_SHARD_SHIFT >= count:
             return self._refuse(session, errors.INVALID_CURSOR, spec)
         shard_id = cursor >> SCAN_SHARD_SHIFT
-        inner = (cursor & ((1 << SCAN_SHARD_SHIFT) - 1)) << 4
+        inner = cursor & ((1 << SCAN_SHARD_SHIFT) - 1)
         step = (argv[0], b"%d" % inner) + tuple(argv[2:])
         slot = Slot(spec=spec, started=started, argv=argv)
 
@@ -312,7 +313,7 @@ class Node:
                 return
             next_inner = int(reply[0])
             if next_inner:
-                combined = (shard_id << SCAN_SHARD_SHIFT) | (next_inner >> 4)
+                combined = (shard_id << SCAN_SHARD_SHIFT) | next_inner
             else:
                 combined = (shard_id + 1) << SCAN_SHARD_SHIFT if shard_id + 1 < count else 0
             slot.resolve([b"%d" % combined, reply[1]])
@@ -522,7 +523,7 @@ class Node:
 
 
 FAN_OUT = object()  # route(): the command runs on every shard
-SCAN_SHARD_SHIFT = 59  # SCAN cursors: shard (< 16) in bits 59-62
+SCAN_SHARD_SHIFT = KEYSPACE_HASH_BITS  # SCAN cursors: shard (< 16) in bits 59-62
 
 
 def _saved_hosted(data_dir: str):

@@ -14,11 +14,14 @@ from spinelraft.statemachine.args import c_string, keyword, to_int
 from spinelraft.statemachine.glob import match
 
 CURSOR_MAX = (1 << 63) - 1
+# SCAN of the keyspace uses 59-bit positions: a cluster's node puts the shard in the 4 bits
+# above them, so a cursor still fits Redis's 64-bit (here 63-bit) cursor, exactly.
+KEYSPACE_HASH_BITS = 59
 _STRTOUL = re.compile(rb"([+-]?)([0-9]*)")
 
 
-def element_hash(element: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(element, digest_size=8).digest(), "big") >> 1
+def element_hash(element: bytes, bits: int = 63) -> int:
+    return int.from_bytes(hashlib.blake2b(element, digest_size=8).digest(), "big") >> (64 - bits)
 
 
 def parse_cursor(raw: bytes) -> int:
@@ -68,13 +71,13 @@ def parse_scan_options(args, allow_type: bool = False, allow_novalues: bool = Fa
     return pattern, count, type_filter, novalues
 
 
-def scan(elements, cursor: int, count: int, pattern=None):
-    """One SCAN step over `elements` (an iterable of bytes).
+def scan(elements, cursor: int, count: int, pattern=None, bits: int = 63):
+    """One SCAN step over `elements` (an iterable of bytes), positions of `bits` bits.
 
     Returns (next cursor, elements visited in this step that match). `count` is how many
     elements to visit, as in Redis: MATCH filters after visiting, so a step may return fewer.
     """
-    candidates = [(element_hash(e), e) for e in elements]
+    candidates = [(element_hash(e, bits), e) for e in elements]
     candidates = [item for item in candidates if item[0] >= cursor]
     if len(candidates) <= count:
         batch = sorted(candidates)
@@ -84,6 +87,6 @@ def scan(elements, cursor: int, count: int, pattern=None):
         last_hash = batch[-1][0]
         # keep elements that share the last hash together, so none is skipped
         batch += [item for item in candidates if item[0] == last_hash and item not in batch]
-        next_cursor = last_hash + 1 if last_hash < CURSOR_MAX else 0
+        next_cursor = last_hash + 1 if last_hash < (1 << bits) - 1 else 0
     found = [element for _, element in batch if pattern is None or match(pattern, element)]
     return next_cursor, found

@@ -77,6 +77,7 @@ def test_three_shards_route_fan_out_and_refuse_crossslot(three_by_three):
     cursor, seen = 0, set()
     while True:
         cursor, page = clients[0].scan(cursor, count=7)
+        assert not seen & set(page)  # every key once
         seen.update(page)
         if cursor == 0:
             break

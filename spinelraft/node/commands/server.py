@@ -52,6 +52,25 @@ def bgsave(session, args):
     return Simple("Background saving started")
 
 
+@_server("shutdown", -1, "admin noscript loading stale no_multi allow_busy")
+def shutdown(session, args):
+    """Stop the server (as SIGTERM does: the journal is synced, nothing acknowledged is lost)."""
+    options = {arg.upper() for arg in args}
+    if not options <= {b"NOSAVE", b"SAVE", b"NOW", b"FORCE", b"ABORT"} or {b"SAVE", b"NOSAVE"} <= options:
+        return ErrorReply(errors.SYNTAX)
+    if b"ABORT" in options:
+        return ErrorReply("ERR No shutdown in progress.")
+    node = session.node
+    if node.request_shutdown is None:
+        return ErrorReply("ERR Errors trying to SHUTDOWN. Check logs.")
+    if b"SAVE" in options:
+        _compact_now(node)
+    node.request_shutdown()
+    if session.kill is not None:
+        session.kill()  # as in Redis, the client sees the connection close, not a reply
+    return OK
+
+
 # -- SLOWLOG ----------------------------------------------------------------------------------------
 def _slowlog_get(session, args):
     count = 10

@@ -5,7 +5,7 @@ from spinelraft.errors import CommandError
 from spinelraft.replies import OK, Simple
 from spinelraft.statemachine.args import INT64_MAX, c_string, keyword, parse_int, shown
 from spinelraft.statemachine.glob import match
-from spinelraft.statemachine.scan import parse_cursor, parse_scan_options, scan
+from spinelraft.statemachine.scan import KEYSPACE_HASH_BITS, parse_cursor, parse_scan_options, scan
 from spinelraft.statemachine.values import copy_value, encoding_name, type_name
 
 INT32_MIN = -(2**31)
@@ -176,7 +176,7 @@ def scan_(ctx, args):
     """Iterate the keyspace with a cursor: [MATCH pattern] [COUNT n] [TYPE type]."""
     cursor = parse_cursor(args[0])
     pattern, count, type_filter, _ = parse_scan_options(args[1:], allow_type=True)
-    next_cursor, found = scan(_live_keys(ctx), cursor, count, pattern)
+    next_cursor, found = scan(_live_keys(ctx), cursor, count, pattern, KEYSPACE_HASH_BITS)
     if type_filter is not None:
         found = [key for key in found if type_name(ctx.db.data[key]) == type_filter]
     return [b"%d" % next_cursor, found]
