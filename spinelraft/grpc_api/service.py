@@ -47,6 +47,14 @@ def _member(member: dict) -> Member:
                   member.get("grpc", 0))
 
 
+def _by_shard(node, keys) -> dict:
+    """shard -> its keys (each once, in request order)."""
+    groups = {}
+    for key in dict.fromkeys(keys):
+        groups.setdefault(shard_for_key(node, key), []).append(key)
+    return groups
+
+
 def crossing_keys(keys, shard_of) -> list:
     """[] when every key is in one shard, else (shard, key) of the first key of each shard."""
     first_by_shard = {}
@@ -194,15 +202,22 @@ class KVServicer(pb_grpc.KVServicer):
         session = await self.front.open(request, context)
         if not request.keys:
             return pb.DeleteResponse(deleted=0)
-        deleted = await self.front.call(session, [b"DEL", *request.keys], context)
-        return pb.DeleteResponse(deleted=deleted)
+        groups = _by_shard(self.front.node, request.keys)  # each shard deletes its keys at once
+        counts = await asyncio.gather(*(self.front.call(session, [b"DEL", *keys], context)
+                                        for keys in groups.values()))
+        return pb.DeleteResponse(deleted=sum(counts))
 
     async def MGet(self, request, context):
         session = await self.front.open(request, context)
         if not request.keys:
             return pb.MGetResponse()
-        values = await self.front.call(session, [b"MGET", *request.keys], context)
-        return pb.MGetResponse(values=[optional(value) for value in values])
+        groups = _by_shard(self.front.node, request.keys)  # one linearizable MGET per shard
+        replies = await asyncio.gather(*(self.front.call(session, [b"MGET", *keys], context)
+                                         for keys in groups.values()))
+        found = {}
+        for keys, values in zip(groups.values(), replies):
+            found.update(zip(keys, values))
+        return pb.MGetResponse(values=[optional(found[key]) for key in request.keys])
 
     async def MSet(self, request, context):
         session = await self.front.open(request, context)
