@@ -157,14 +157,19 @@ def scan_request(prefix=None, start=None, end=None, limit=100, keys_only=False, 
     return request
 
 
-def watch_request(key=None, prefix=None, start_after=None, include_values=False, progress_notify=False, db=0):
-    request = pb.WatchRequest(include_values=include_values, progress_notify=progress_notify, db=db)
+def watch_request(key=None, prefix=None, start_after=None, include_values=False, progress_notify=False, db=0,
+                  shard=0):
+    """`shard`: on a cluster of several shards, the shard a prefix watch follows (revisions
+    are per shard; a key watch follows its key's shard)."""
+    request = pb.WatchRequest(include_values=include_values, progress_notify=progress_notify, db=db,
+                              shard=shard)
     if key is not None:
         request.key = _bytes(key)
     else:
         request.prefix = _bytes(prefix or b"")
     if start_after is not None:
         request.start_after.revision = start_after
+        request.start_after.shard = shard
     return request
 
 
@@ -365,14 +370,14 @@ class SpinelRaftClient:
 
     # -- Watch -------------------------------------------------------------------------------------
     def watch(self, key=None, prefix=None, start_after: int = None, include_values: bool = False,
-              progress_notify: bool = False, db: int = 0, timeout: float = None):
+              progress_notify: bool = False, db: int = 0, timeout: float = None, shard: int = 0):
         """pb.Event objects as they are applied. After a dropped connection it reconnects (to the
         next address) and resumes after the last position seen; OUT_OF_RANGE raises."""
         position = start_after
         attempt = 0
         while True:
             stub = pb_grpc.WatchStub(self._channel(self.policy.current))
-            request = watch_request(key, prefix, position, include_values, progress_notify, db)
+            request = watch_request(key, prefix, position, include_values, progress_notify, db, shard)
             try:
                 for response in stub.Watch(request, timeout=timeout, metadata=self.metadata):
                     attempt = 0
@@ -519,12 +524,12 @@ class AsyncSpinelRaftClient:
         return value
 
     async def watch(self, key=None, prefix=None, start_after: int = None, include_values: bool = False,
-                    progress_notify: bool = False, db: int = 0):
+                    progress_notify: bool = False, db: int = 0, shard: int = 0):
         position = start_after
         attempt = 0
         while True:
             stub = pb_grpc.WatchStub(self._channel(self.policy.current))
-            request = watch_request(key, prefix, position, include_values, progress_notify, db)
+            request = watch_request(key, prefix, position, include_values, progress_notify, db, shard)
             try:
                 async for response in stub.Watch(request, metadata=self.metadata):
                     attempt = 0

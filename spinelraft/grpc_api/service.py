@@ -372,33 +372,54 @@ class WatchServicer(pb_grpc.WatchServicer):
     async def Watch(self, request, context):
         front = self.front
         session = await front.open(request, context)
-        feed = front.node.changes
-        feed.attach(front.node.group)  # Watch follows this node's first shard (docs/grpc.md)
+        shard_id = await self._shard(request, context)
+        feed = front.node.feed(shard_id)
         after = request.start_after.revision if request.HasField("start_after") else feed.current()
         matches = _matcher(request, session.db)
         feed.readers += 1
         try:
             if feed.read(after, 0)[2]:
                 await self._out_of_range(context, after, feed)
-            yield pb.WatchResponse(created=True, position=pb.Position(revision=after))
+            yield pb.WatchResponse(created=True, position=pb.Position(revision=after, shard=shard_id))
             last_sent = time.monotonic()
             sent_position = after
             while True:
                 batch, reached, lost = feed.read(after, WATCH_BATCH)
                 if lost:
                     await self._out_of_range(context, after, feed)
-                events = [_event(change, session.db, request.include_values)
+                events = [_event(change, session.db, request.include_values, shard_id)
                           for change in batch if matches(change)]
                 now = time.monotonic()
                 if events or (request.progress_notify and reached > sent_position
                               and now - last_sent >= PROGRESS_INTERVAL_S):
-                    yield pb.WatchResponse(events=events, position=pb.Position(revision=reached))
+                    yield pb.WatchResponse(events=events, position=pb.Position(revision=reached, shard=shard_id))
                     last_sent, sent_position = now, reached
                 after = reached
                 if len(batch) < WATCH_BATCH:
                     await feed.wait(after, PROGRESS_INTERVAL_S if request.progress_notify else None)
         finally:
             feed.readers -= 1
+
+    async def _shard(self, request, context) -> int:
+        """The shard a watch follows: its key's, or the one a prefix watch names; it must be
+        replicated here, and a resume position must be of that shard."""
+        node = self.front.node
+        if request.WhichOneof("selector") == "key":
+            shard_id = node.shard_of_key(request.key)
+        else:
+            shard_id = request.shard
+            if shard_id >= node.layout.count:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    "ERR shard %d does not exist (%d shards)" % (shard_id, node.layout.count))
+        if request.HasField("start_after") and request.start_after.shard not in (0, shard_id):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "ERR start_after is a position of shard %d, the watch follows shard %d"
+                                % (request.start_after.shard, shard_id))
+        if shard_id not in node.shards:
+            holders = ", ".join(member["id"] for member in node.members_of(shard_id))
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                                "ERR shard %d is not replicated on this node: watch it on %s" % (shard_id, holders))
+        return shard_id
 
     @staticmethod
     async def _out_of_range(context, after: int, feed):
@@ -425,10 +446,10 @@ def _matcher(request, db: int):
     return matches
 
 
-def _event(change, db: int, include_values: bool) -> pb.Event:
+def _event(change, db: int, include_values: bool, shard_id: int) -> pb.Event:
     value = change.value if include_values and change.value is not None else b""
     return pb.Event(kind=change.kind, key=change.key, value=value, type=change.type.decode(),
-                    position=pb.Position(revision=change.revision), db=db)
+                    position=pb.Position(revision=change.revision, shard=shard_id), db=db)
 
 
 # -- Cluster ---------------------------------------------------------------------------------------
@@ -440,15 +461,17 @@ class ClusterServicer(pb_grpc.ClusterServicer):
         front = self.front
         await front.open(request, context)
         node = front.node
-        group_status = node.group.status()
-        leader = front.leader()
-        node.changes.attach(node.group)
+        home = node.home  # the node's first shard (Shards describes every shard)
+        if home is None:  # it replicates nothing (yet)
+            return pb.StatusResponse(node_id=front.settings.node_id, role="follower", ready=node.is_ready())
+        group_status = home.group.status()
+        leader = front.leader(home.id)
         return pb.StatusResponse(
             node_id=front.settings.node_id, role=group_status["role"],
             leader_id=leader.id if leader else "", leader_address=front.leader_address(),
             term=group_status["term"], commit_index=group_status["commit_index"],
             applied_index=group_status["last_applied"],
-            position=pb.Position(revision=node.changes.current()), ready=node.is_ready())
+            position=pb.Position(revision=node.feed(home.id).current(), shard=home.id), ready=node.is_ready())
 
     async def Members(self, request, context):
         front = self.front

@@ -79,11 +79,13 @@ class Node:
             else:
                 self.remote[shard_id] = RemoteShard(shard_id, self.layout.configured_members(shard_id))
         self.proxy = Proxy(self)
-        # gRPC Watch; it observes applied entries only from the first Watch or Status call on
-        # (before that it costs nothing, and older positions answer OUT_OF_RANGE)
-        self.changes = ChangeFeed(settings.watch_history, loop)
-        if settings.watch_from_start and self.group is not None:
-            self.changes.attach(self.group)
+        # gRPC Watch, one feed per shard replicated here; a feed observes applied entries only
+        # from the first Watch or Status call on (before that it costs nothing, and older
+        # positions answer OUT_OF_RANGE)
+        self.feeds = {}  # shard id -> ChangeFeed
+        if settings.watch_from_start:
+            for shard_id in self.shards:
+                self.feed(shard_id)
         self.sessions = {}  # id -> Session
         self.stats = {}  # command name -> CommandStats
         self.total_connections = 0
@@ -118,8 +120,17 @@ class Node:
     def unhost_shard(self, shard_id: int, members: list):
         """Stop replicating a shard (it was moved off this node); its data directory stays."""
         shard = self.shards.pop(shard_id)
+        self.feeds.pop(shard_id, None)
         self.remote[shard_id] = RemoteShard(shard_id, members)
         shard.group.stop()
+
+    def feed(self, shard_id: int):
+        """The change feed of a shard replicated here, observing it from now on."""
+        feed = self.feeds.get(shard_id)
+        if feed is None:
+            feed = self.feeds[shard_id] = ChangeFeed(self.settings.watch_history, self.loop)
+        feed.attach(self.shards[shard_id].group)
+        return feed
 
     @property
     def home(self):

@@ -43,3 +43,38 @@ def test_mget_delete_and_scan_span_every_shard(sharded):
         sorted(("plain%d" % n).encode() for n in range(20))
     assert sharded.delete(*keys) == len(keys)
     assert sharded.execute("DBSIZE") == 0
+
+
+def test_watch_follows_the_shard_of_its_key_or_the_one_named(sharded):
+    import threading
+
+    key = _key_in(2, "w")
+    other = _key_in(1, "w")
+    received = {}
+
+    def watch(name, **kwargs):
+        events = []
+        for event in sharded.watch(timeout=10, **kwargs):
+            events.append(event)
+            if len(events) == 2:
+                break
+        received[name] = events
+
+    threads = [threading.Thread(target=watch, args=("key",), kwargs={"key": key}),
+               threading.Thread(target=watch, args=("prefix",), kwargs={"prefix": "w", "shard": 1})]
+    for thread in threads:
+        thread.start()
+    import time
+
+    time.sleep(1)
+    for name in (key, other, key, other):
+        sharded.set(name, "v")
+    for thread in threads:
+        thread.join(timeout=15)
+    assert [(e.key, e.position.shard) for e in received["key"]] == [(key.encode(), 2)] * 2
+    assert [(e.key, e.position.shard) for e in received["prefix"]] == [(other.encode(), 1)] * 2
+    positions = [e.position.revision for e in received["key"]]
+    assert positions[0] < positions[1]
+    with pytest.raises(SpinelRaftError) as error:
+        next(iter(sharded.watch(prefix="w", shard=7, timeout=5)))
+    assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT

@@ -296,18 +296,21 @@ class SpinelRaftClient {
 
   // -- Watch ------------------------------------------------------------------------------------
   /**
-   * Events ({kind, key, value, type, position: BigInt, db}) as they are applied; reconnects and
-   * resumes after the last position on UNAVAILABLE. Stop with `break` or `signal`.
+   * Events ({kind, key, value, type, position: BigInt, shard, db}) as they are applied; reconnects
+   * and resumes after the last position on UNAVAILABLE. Stop with `break` or `signal`. Positions
+   * are per shard: on a cluster of several shards a key watch follows its key's shard and a
+   * prefix watch the `shard` given (default 0).
    * @param {{key?: string|Buffer, prefix?: string|Buffer, startAfter?: bigint|number,
-   *          includeValues?: boolean, db?: number, signal?: AbortSignal}} options
+   *          includeValues?: boolean, db?: number, shard?: number, signal?: AbortSignal}} options
    */
   async* watch(options = {}) {
     let position = options.startAfter;
+    const shard = options.shard || 0;
     for (let attempt = 0; ;) {
-      const request = { includeValues: Boolean(options.includeValues), db: options.db || 0 };
+      const request = { includeValues: Boolean(options.includeValues), db: options.db || 0, shard };
       if (options.key !== undefined) request.key = toBuffer(options.key);
       else request.prefix = toBuffer(options.prefix || '');
-      if (position !== undefined) request.startAfter = { revision: String(position) };
+      if (position !== undefined) request.startAfter = { revision: String(position), shard };
       const call = this.stub('Watch').Watch(request, this.metadata);
       const abort = () => call.cancel();
       if (options.signal) options.signal.addEventListener('abort', abort, { once: true });
@@ -317,7 +320,7 @@ class SpinelRaftClient {
           position = BigInt(response.position.revision);
           for (const event of response.events) {
             yield { kind: event.kind, key: event.key, value: event.value, type: event.type,
-              position: BigInt(event.position.revision), db: event.db };
+              position: BigInt(event.position.revision), shard: event.position.shard, db: event.db };
           }
         }
         return;

@@ -25,10 +25,12 @@ IF_NOT_EXISTS: SetCondition
 IF_EXISTS: SetCondition
 
 class Position(_message.Message):
-    __slots__ = ("revision",)
+    __slots__ = ("revision", "shard")
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
     revision: int
-    def __init__(self, revision: _Optional[int] = ...) -> None: ...
+    shard: int
+    def __init__(self, revision: _Optional[int] = ..., shard: _Optional[int] = ...) -> None: ...
 
 class OptionalValue(_message.Message):
     __slots__ = ("found", "value")
@@ -411,7 +413,7 @@ class ReplyMap(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[ReplyMapEntry, _Mapping]]] = ...) -> None: ...
 
 class WatchRequest(_message.Message):
-    __slots__ = ("key", "prefix", "start_after", "include_values", "progress_notify", "db", "consistency")
+    __slots__ = ("key", "prefix", "start_after", "include_values", "progress_notify", "db", "consistency", "shard")
     KEY_FIELD_NUMBER: _ClassVar[int]
     PREFIX_FIELD_NUMBER: _ClassVar[int]
     START_AFTER_FIELD_NUMBER: _ClassVar[int]
@@ -419,6 +421,7 @@ class WatchRequest(_message.Message):
     PROGRESS_NOTIFY_FIELD_NUMBER: _ClassVar[int]
     DB_FIELD_NUMBER: _ClassVar[int]
     CONSISTENCY_FIELD_NUMBER: _ClassVar[int]
+    SHARD_FIELD_NUMBER: _ClassVar[int]
     key: bytes
     prefix: bytes
     start_after: Position
@@ -426,7 +429,8 @@ class WatchRequest(_message.Message):
     progress_notify: bool
     db: int
     consistency: Consistency
-    def __init__(self, key: _Optional[bytes] = ..., prefix: _Optional[bytes] = ..., start_after: _Optional[_Union[Position, _Mapping]] = ..., include_values: _Optional[bool] = ..., progress_notify: _Optional[bool] = ..., db: _Optional[int] = ..., consistency: _Optional[_Union[Consistency, str]] = ...) -> None: ...
+    shard: int
+    def __init__(self, key: _Optional[bytes] = ..., prefix: _Optional[bytes] = ..., start_after: _Optional[_Union[Position, _Mapping]] = ..., include_values: _Optional[bool] = ..., progress_notify: _Optional[bool] = ..., db: _Optional[int] = ..., consistency: _Optional[_Union[Consistency, str]] = ..., shard: _Optional[int] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ("kind", "key", "value", "type", "position", "db")
