@@ -2,11 +2,11 @@
 
 - learn_remote_shards: for each shard this node does not replicate, ask one of its members who
   replicates it and who leads (RAFT SHARDINFO), so proxying and CLUSTER SLOTS stay current.
-- spread_leaders: leaders spread over nodes. The placement names a preferred leader per shard;
-  a node leading several shards hands one over to its preferred leader when that node leads
-  none and is caught up (at start-up, or when it is back after a failure moved leadership
-  away), at most once per cool-down. A transfer asked for by an operator (or a Sentinel
-  client) that leaves no node idle is kept.
+- spread_leaders: leaders spread over nodes. A node leading several shards hands one over to
+  a caught-up replica of it that leads none (the shard's preferred leader in the placement
+  first), at start-up or when a node is back after a failure moved leadership away; at most
+  once per cool-down. A transfer asked for by an operator (or a Sentinel client) that leaves
+  no node idle is kept.
 """
 import asyncio
 import logging
@@ -73,18 +73,17 @@ async def spread_leaders_forever(node):
                 led_since.pop(shard.id, None)
                 continue
             led_since.setdefault(shard.id, now)
+            if now - led_since[shard.id] < LEADER_SETTLE_S or now - attempted.get(shard.id, 0.0) < SPREAD_COOL_DOWN_S:
+                continue
             preferred = node.layout.preferred_leader(shard.id)
-            if preferred == me or lead_counts.get(preferred, 0) or now - led_since[shard.id] < LEADER_SETTLE_S:
+            matches = group.match_indexes()
+            idle = [m for m in node.members_of(shard.id)
+                    if m["id"] != me and not lead_counts.get(m["id"], 0)
+                    and matches.get(m["raft"], 0) >= group.raftCommitIndex]  # down or behind: not yet
+            if not idle:
                 continue
-            if now - attempted.get(shard.id, 0.0) < SPREAD_COOL_DOWN_S:
-                continue
-            target = next((m for m in node.members_of(shard.id) if m["id"] == preferred), None)
-            if target is None:
-                continue
-            matched = group.match_indexes().get(target["raft"], 0)
-            if matched < group.raftCommitIndex:
-                continue  # down or behind: it gets the shard back once it has caught up
+            target = next((m for m in idle if m["id"] == preferred), idle[0])
             attempted[shard.id] = now
-            log.info("shard %d: handing leadership to its preferred leader %s", shard.id, preferred)
+            log.info("shard %d: handing leadership to %s, which leads no shard", shard.id, target["id"])
             transfer(node, shard, target["raft"])
             break  # one at a time: the counts change

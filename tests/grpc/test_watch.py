@@ -174,6 +174,8 @@ def test_watch_resumes_across_a_server_restart(grpc_factory, tmp_path):
     while len(seen) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     server.restart()  # the journal is replayed: positions are the same after the restart
+    writer.close()
+    writer = server.grpc_client()  # a fresh channel (the old one may still be backing off)
     for index in range(3, 6):
         writer.set("w:%d" % index, str(index))
     worker.join(timeout=40)
