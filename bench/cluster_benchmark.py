@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,28 +22,11 @@ sys.path.insert(0, HERE)
 
 from redis_benchmark import run_benchmark, start_redis, start_spinelraft, stop, wait_for_port  # noqa: E402
 
-from spinelraft.local_cluster import write_configs  # noqa: E402
-
-
-def free_block(count: int) -> int:
-    for base in range(20000, 60000, 500):
-        ports = [base + offset + index for offset in (0, 100, 200, 300) for index in range(count)]
-        if all(_free(port) for port in ports):
-            return base
-    raise RuntimeError("no free port block")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+from spinelraft.local_cluster import free_port_block, write_configs  # noqa: E402
 
 
 def start_cluster(directory: str, nodes: int):
-    base = free_block(nodes)
+    base = free_port_block(nodes)
     configs = write_configs(directory, nodes, base, "bench-secret")
     processes = [subprocess.Popen([sys.executable, "-m", "spinelraft.server", "--config", config,
                                    "--metrics-port", "0", "--grpc-port", "0"], cwd=REPO,

@@ -27,7 +27,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,21 +41,11 @@ CALL_TIMEOUT_S = 10.0
 
 
 # -- ports, processes -----------------------------------------------------------------------------
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def free_block(count: int, offsets=(0, 100, 200, 300), start: int = 20000) -> int:
     """A base port such that base + offset + i is free for every offset and i < count."""
-    for base in range(start + os.getpid() % 50 * 10, 60000, 500):
-        if all(_free(base + offset + index) for offset in offsets for index in range(count)):
-            return base
-    raise RuntimeError("no free block of ports on 127.0.0.1")
+    from spinelraft.local_cluster import free_port_block
+
+    return free_port_block(count, offsets, start + os.getpid() % 50 * 10)
 
 
 def stop_processes(processes):

@@ -18,6 +18,29 @@ def node_dirs(directory: str) -> list:
     return [os.path.join(directory, name) for name in names]
 
 
+def port_offsets(shards: int = 1) -> tuple:
+    """Offsets from a cluster's base port that its nodes use: RESP, Raft (and Raft of each
+    further shard), metrics, gRPC (see write_configs)."""
+    return (0, 100, 200, 300) + tuple(100 + 1000 * shard for shard in range(1, shards))
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def free_port_block(count: int, offsets=(0, 100, 200, 300), start: int = 20000, step: int = 500) -> int:
+    """A base port such that base + offset + i is free on 127.0.0.1 for every offset and i < count."""
+    for base in range(start, 65536 - max(offsets) - count, step):
+        if all(_bindable(base + offset + index) for offset in offsets for index in range(count)):
+            return base
+    raise RuntimeError("no free block of %d ports from %d" % (count, start))
+
+
 def write_configs(directory: str, nodes: int, base_port: int, secret: str, shards: int = 1,
                   replication_factor: int = None) -> list:
     """Configs for `nodes` members on 127.0.0.1: RESP base+i, Raft base+100+i (shard s adds

@@ -7,31 +7,23 @@ import time
 
 import pytest
 
-from spinelraft.local_cluster import write_configs
+from spinelraft.local_cluster import free_port_block, port_offsets, write_configs
 from tests.conftest import REPO, free_port
 
 
-def free_port_block(count: int, shards: int = 1) -> int:
-    """A base port such that base..base+count-1, +100 (Raft; +1100, +2100... for more shards),
-    +200 and +300 (gRPC) are all free."""
-    import socket
-
-    offsets = (0, 100, 200, 300) + tuple(100 + 1000 * shard for shard in range(1, shards))
+def cluster_port_block(count: int, shards: int = 1) -> int:
+    """A base port such that every port of `count` nodes and `shards` shards is free (RESP,
+    Raft per shard, metrics, gRPC: local_cluster.port_offsets), starting from a random one so
+    that tests running side by side do not collide."""
+    offsets = port_offsets(shards)
     for _ in range(200):
         base = free_port()
         if base + max(offsets) + count >= 65536:
             continue
-        ports = [base + offset + index for offset in offsets for index in range(count)]
-        free = True
-        for port in ports:
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port))
-                except OSError:
-                    free = False
-                    break
-        if free:
-            return base
+        try:
+            return free_port_block(count, offsets, start=base, step=65536)
+        except RuntimeError:
+            continue
     raise RuntimeError("no free port block")
 
 
@@ -42,7 +34,7 @@ class Cluster:
         self.secret = secret
         self.shards = shards
         self.replication_factor = replication_factor
-        self.base_port = free_port_block(nodes + spare, shards)
+        self.base_port = cluster_port_block(nodes + spare, shards)
         self.configs = write_configs(directory, nodes, self.base_port, secret, shards, replication_factor)
         self.processes = {}
 
