@@ -19,6 +19,7 @@ member     remove a node that leads no shard from every shard it replicates (RAF
 "The leader" is per shard: with several shards a leader-targeting fault picks a random shard and
 records it (`shard` in the fault's detail).
 """
+import abc
 import json
 import shutil
 import threading
@@ -33,7 +34,7 @@ ELECTION_TIMEOUT_S = 1.4  # raftMaxTimeout in spinelraft/raft/group.py
 NEEDS_NETWORK = ("partition",)
 
 
-class Fault:
+class Fault(abc.ABC):
     name = ""
 
     def __init__(self, context):
@@ -60,11 +61,13 @@ class Fault:
         members = [node for node in self.cluster.nodes if not node.removed]
         return self.rng.choice(members or self.cluster.nodes)
 
+    @abc.abstractmethod
     def start(self) -> dict:
-        raise NotImplementedError
+        """Inject the fault; what was done, for the nemesis log."""
 
+    @abc.abstractmethod
     def stop(self) -> dict:
-        raise NotImplementedError
+        """Heal it; what was done, for the nemesis log."""
 
 
 class Kill(Fault):

@@ -3,6 +3,7 @@
 An operation ends `ok`, `fail` (it certainly did not take effect) or `info` (it may have: a
 timeout, a dropped connection after sending, TRYAGAIN "outcome unknown", anything unexpected).
 """
+import abc
 import itertools
 import threading
 
@@ -123,7 +124,7 @@ class UniqueValues:
             return next(self.counter)
 
 
-class Workload:
+class Workload(abc.ABC):
     name = ""
     description = ""
 
@@ -132,17 +133,18 @@ class Workload:
         self.options = options
         self.shards = max(1, options.get("shards", 1))  # the cluster's shards: spread keys over them
 
+    @abc.abstractmethod
     def generate(self, rng):
         """(f, key, value) of the next operation."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def invoke(self, connection, f, key, value):
         """Run it; return the result for the history or raise."""
-        raise NotImplementedError
 
     def final_operations(self) -> list:
         """(f, key, value) operations to run after the cluster healed."""
         return []
 
+    @abc.abstractmethod
     def check(self, ops, context) -> dict:
-        raise NotImplementedError
+        """The checker's verdict on the history (valid, details)."""
