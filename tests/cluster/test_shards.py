@@ -298,3 +298,24 @@ def test_a_proxied_blocking_pop_ends_when_its_client_leaves(cluster_factory):
     cluster.client(replica).rpush(key, "item")
     time.sleep(0.5)
     assert cluster.client(replica).lrange(key, 0, -1) == [b"item"]
+
+
+def test_a_shard_with_every_replica_down_gets_clusterdown_not_a_hang(cluster_factory):
+    cluster = cluster_factory(5, shards=3, replication_factor=3)
+    cluster.start_all()
+    hosted = {index: shards_here(cluster.info_raft(index)) for index in range(5)}
+    replicas = [index for index in range(5) if 0 in hosted[index]]
+    outsider = next(index for index in range(5) if 0 not in hosted[index])
+    key = keys_by_shard(3, per_shard=1)[0][0]
+    client = cluster.client(outsider)
+    assert client.set(key, "before")
+    for index in replicas:
+        cluster.kill9(index)
+    for attempt in range(2):  # the broken peer connection, then fresh connections refused
+        with pytest.raises(redis.RedisError) as error:
+            client.set(key, "after")
+        # -CLUSTERDOWN (redis-py: ClusterDownError), or -TRYAGAIN "outcome unknown" for a write
+        # sent on a connection that broke
+        assert isinstance(error.value, redis.exceptions.ClusterDownError) or "unknown" in str(error.value)
+    live = next(index for index in range(5) if index not in replicas)
+    assert cluster.client(live).ping()  # the node itself keeps serving
