@@ -239,7 +239,9 @@ class Node:
             return self.fan_out(session, spec, argv, started, arrival)
         return self.run_on_shard(session, shard_id, spec, argv, started, arrival)
 
-    def run_on_shard(self, session, shard_id, spec, argv, started, arrival=None):
+    def run_on_shard(self, session, shard_id, spec, argv, started, arrival=None, redirect=True):
+        """`redirect`: in redis mode, answer -MOVED unless this node leads the shard (False for
+        the keyless commands a Redis Cluster node runs on its own data)."""
         shard = self.shards.get(shard_id)
         if shard is None:
             if self.settings.cluster_mode == "redis" and not session.internal:
@@ -249,7 +251,8 @@ class Node:
             blocked = self.blocking.dispatch(session, spec, argv, started, shard)
             if blocked is not None:
                 return blocked
-        if self.settings.cluster_mode == "redis" and not session.internal and not shard.group.is_leader():
+        if redirect and self.settings.cluster_mode == "redis" and not session.internal \
+                and not shard.group.is_leader():
             redirect = self.redirect(session, spec, argv, shard_id)
             if redirect is not None:
                 return self._refuse(session, redirect, spec)
@@ -282,15 +285,24 @@ class Node:
             task.add_done_callback(session.proxied_waits.discard)
         return slot
 
+    def fan_out_shards(self) -> list:
+        """The shards a keyless command covers: all of them (proxy mode: any node is the whole
+        database), or those replicated here (redis mode: as a Redis Cluster node, its own)."""
+        if self.settings.cluster_mode == "redis":
+            return sorted(self.shards)
+        return list(range(self.layout.count))
+
     def fan_out(self, session, spec, argv, started, arrival):
         """A keyless command (DBSIZE, KEYS, SCAN, FLUSHALL...) on every shard, replies combined."""
         combine = fanout.COMBINERS[spec.fan_out]
-        count = self.layout.count
         if spec.fan_out == "scan":
             return self._scan_step(session, spec, argv, started)
-        replies = [None] * count
+        shard_ids = self.fan_out_shards()
+        if not shard_ids:
+            return combine(argv, [])
+        replies = [None] * len(shard_ids)
         slot = Slot(spec=spec, started=started, argv=argv)
-        remaining = [count]
+        remaining = [len(shard_ids)]
 
         def collect(index, reply):
             replies[index] = reply
@@ -298,22 +310,25 @@ class Node:
             if remaining[0] == 0:
                 slot.resolve(combine(argv, replies))
 
-        for shard_id in range(count):
-            reply = self.run_on_shard(session, shard_id, spec, argv, started, arrival)
+        for index, shard_id in enumerate(shard_ids):
+            reply = self.run_on_shard(session, shard_id, spec, argv, started, arrival, redirect=False)
             if type(reply) is Slot:
-                _when_ready(reply, partial(collect, shard_id))
+                _when_ready(reply, partial(collect, index))
             else:
-                collect(shard_id, reply)
+                collect(index, reply)
         return slot.reply if slot.ready else slot
 
     def _scan_step(self, session, spec, argv, started):
         """SCAN over the shards one after the other. The cursor carries the shard in bits 59-62
         and the shard's own cursor (a 59-bit position, statemachine.scan) below them."""
-        count = self.layout.count
+        shard_ids = self.fan_out_shards()
         cursor = to_int(argv[1])
-        if cursor is None or cursor < 0 or cursor >> SCAN_SHARD_SHIFT >= count:
+        if cursor is None or cursor < 0 or (cursor and cursor >> SCAN_SHARD_SHIFT not in shard_ids):
             return self._refuse(session, errors.INVALID_CURSOR, spec)
-        shard_id = cursor >> SCAN_SHARD_SHIFT
+        if not shard_ids:
+            return [b"0", []]
+        shard_id = cursor >> SCAN_SHARD_SHIFT if cursor else shard_ids[0]
+        later = [s for s in shard_ids if s > shard_id]
         inner = cursor & ((1 << SCAN_SHARD_SHIFT) - 1)
         step = (argv[0], b"%d" % inner) + tuple(argv[2:])
         slot = Slot(spec=spec, started=started, argv=argv)
@@ -326,10 +341,10 @@ class Node:
             if next_inner:
                 combined = (shard_id << SCAN_SHARD_SHIFT) | next_inner
             else:
-                combined = (shard_id + 1) << SCAN_SHARD_SHIFT if shard_id + 1 < count else 0
+                combined = later[0] << SCAN_SHARD_SHIFT if later else 0
             slot.resolve([b"%d" % combined, reply[1]])
 
-        reply = self.run_on_shard(session, shard_id, spec, step, started)
+        reply = self.run_on_shard(session, shard_id, spec, step, started, redirect=False)
         if type(reply) is Slot:
             _when_ready(reply, rewrite)
         else:

@@ -50,3 +50,9 @@ def test_moved_points_at_the_leader_of_the_keys_shard(cluster_factory):
         assert client.mget_nonatomic(["rc:%d" % n for n in range(50)]) == [b"%d" % n for n in range(50)]
     finally:
         client.close()
+    # keyless commands run on the node's own shards, leader or not, without -MOVED
+    for index in range(3):
+        plain = cluster.client(index)
+        plain.execute_command("READONLY")
+        wait_for(lambda: plain.dbsize() == 55, 10, "every write applied on node %d" % index)
+        assert len(set(plain.scan_iter(count=7))) == 55
