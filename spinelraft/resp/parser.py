@@ -87,7 +87,7 @@ class RequestParser:
     def _multibulk(self):
         buffer = self.buffer
         if self._args is None:
-            end = buffer.find(b"\r\n", self.pos)
+            end = _header_end(buffer, self.pos)
             if end < 0:
                 if len(buffer) - self.pos > MAX_INLINE_BYTES:
                     raise ProtocolError("too big mbulk count string")
@@ -118,7 +118,9 @@ class RequestParser:
             while remaining:
                 if pos >= size:
                     break
-                end = find(b"\r\n", pos)
+                end = find(b"\r", pos)
+                if end >= 0 and (end + 1 >= size or find(b"\x00", pos, end) >= 0):
+                    end = -1  # as _header_end (inlined: once per argument)
                 if end < 0:
                     if size - pos > MAX_INLINE_BYTES:
                         raise ProtocolError("too big bulk count string")
@@ -154,6 +156,8 @@ class RequestParser:
     def _inline(self):
         buffer = self.buffer
         end = buffer.find(b"\n", self.pos)
+        if end >= 0 and buffer.find(b"\x00", self.pos, end) >= 0:
+            end = -1  # Redis looks for the newline with strchr: a NUL before it hides it
         if end < 0:
             if len(buffer) - self.pos > MAX_INLINE_BYTES:
                 raise ProtocolError("too big inline request")
@@ -166,6 +170,16 @@ class RequestParser:
         if argv is None:
             raise ProtocolError("unbalanced quotes in request")
         return argv
+
+
+def _header_end(buffer, start: int) -> int:
+    """Where a '*N' or '$N' header ends, as Redis finds it: strchr(..., '\r') (so a NUL before
+    it hides it), with one more byte present; that byte is skipped whatever it is (a lone '\r'
+    ends a header). -1 while incomplete."""
+    end = buffer.find(b"\r", start)
+    if end < 0 or end + 1 >= len(buffer) or buffer.find(b"\x00", start, end) >= 0:
+        return -1
+    return end
 
 
 def _parse_length(buffer, start: int, end: int):
