@@ -89,9 +89,13 @@ def _members(args) -> list:
 
 
 def cmd_status(args):
-    rows = [("node", "shard", "role", "leader", "term", "commit", "applied", "lag")]
+    header = ("node", "shard", "role", "leader", "term", "commit", "applied", "lag")
+    found = []
     for host, port in _cluster_addresses(args):
-        rows.extend(_status_rows(host, port, args.password))
+        found.extend(_status_rows(host, port, args.password))
+    # shard by shard, its leader first (unreachable nodes, shard "-", last)
+    found.sort(key=lambda row: (row[1] == "-", int(row[1]) if row[1].isdigit() else 0, row[2] != "leader", row[0]))
+    rows = [header] + found
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
