@@ -54,6 +54,7 @@ class Settings:
     unsafe_stale_reads: bool = False  # test-only: skip the read barrier (jepsen planted bug)
     enable_debug_command: bool = False  # test-only: DEBUG SET-CLOCK-SKEW (jepsen clock nemesis)
     grpc_port: int = 50051  # gRPC API port; 0 disables it
+    sentinel_port: int = 0  # a built-in Warden (Sentinel API, docs/warden.md) on this port; 0: none
     tls_cert_file: str = ""  # PEM certificate (chain) for the gRPC port; with tls-key-file
     tls_key_file: str = ""  # PEM private key for the gRPC port
     watch_history: int = 100_000  # changes kept in memory for gRPC Watch (resume window)
@@ -175,7 +176,7 @@ def _coerce(field_, value, key, origin):
 
 
 def validate(settings: Settings):
-    for name in ("port", "metrics_port", "raft_port", "grpc_port"):
+    for name in ("port", "metrics_port", "raft_port", "grpc_port", "sentinel_port"):
         value = getattr(settings, name)
         if not 0 <= value <= 65535 or (name == "port" and value == 0):
             raise ConfigError("%s must be a TCP port (1-65535), got %d" % (_key_name(name), value))
@@ -247,6 +248,8 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--metrics-port", type=int, help="Prometheus /metrics port, 0 disables (default 8878)")
     parser.add_argument("--raft-port", type=int, help="Raft port (default: RESP port + 100)")
     parser.add_argument("--grpc-port", type=int, help="gRPC API port, 0 disables (default 50051)")
+    parser.add_argument("--sentinel-port", type=int,
+                        help="serve the Sentinel API (a built-in Warden) on this port; 0 disables (default)")
     parser.add_argument("--tls-cert-file", help="PEM certificate for TLS on the gRPC port")
     parser.add_argument("--tls-key-file", help="PEM private key for TLS on the gRPC port")
     parser.add_argument("--appendfsync", choices=FSYNC_POLICIES, help="journal fsync policy (default always)")
@@ -275,5 +278,5 @@ def overrides_from(namespace: argparse.Namespace) -> dict:
     names = ("host", "port", "data_dir", "metrics_port", "raft_port", "appendfsync",
              "requirepass", "loglevel", "logfile", "unsafe_stale_reads", "node_id", "cluster_secret", "proposal_timeout", "cluster_mode",
              "grpc_port", "tls_cert_file", "tls_key_file",
-             "enable_debug_command", "shards", "replication_factor", "cluster_state")
+             "enable_debug_command", "shards", "replication_factor", "cluster_state", "sentinel_port")
     return {name: getattr(namespace, name, None) for name in names}

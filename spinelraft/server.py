@@ -130,6 +130,8 @@ async def serve(settings):
         require_free_port(settings.host, settings.metrics_port, "metrics")
     if settings.grpc_port:
         require_free_port(settings.host, settings.grpc_port, "gRPC")
+    if settings.sentinel_port:
+        require_free_port(settings.host, settings.sentinel_port, "Sentinel")
     os.makedirs(settings.data_dir, exist_ok=True)
     node = Node(settings, loop)
     node.start()
@@ -146,6 +148,7 @@ async def serve(settings):
         tasks = [loop.create_task(expire_keys_forever(node)),
                  loop.create_task(expire_stuck_proposals_forever(node, settings.proposal_timeout)),
                  loop.create_task(close_idle_clients_forever(node))]
+        warden = await start_builtin_warden(settings) if settings.sentinel_port else None
         if settings.members:
             from spinelraft.node.topology import learn_remote_shards_forever, spread_leaders_forever
 
@@ -163,11 +166,31 @@ async def serve(settings):
         server.close()
         if grpc_front is not None:
             await grpc_front.stop()
+        if warden is not None:
+            warden[0].close()
+            warden[1].monitor.stop()
         for task in tasks:
             task.cancel()
     finally:
         node.stop()
         log.info("stopped")
+
+
+async def start_builtin_warden(settings):
+    """The Sentinel API on sentinel-port, watching this node's cluster (it learns every node
+    from CLUSTER SHARDS); (server, warden)."""
+    from spinelraft.warden.config import WardenSettings
+    from spinelraft.warden.server import Warden
+
+    nodes = ["%s:%d" % (settings.host, settings.port)] + [m.address for m in settings.members
+                                                         if m.id != settings.node_id]
+    warden = Warden(WardenSettings(host=settings.host, port=settings.sentinel_port, nodes=nodes,
+                                   password=settings.requirepass, requirepass=settings.requirepass))
+    server = await asyncio.start_server(warden.serve_client, settings.host, settings.sentinel_port,
+                                        reuse_address=True)
+    warden.monitor.start()
+    log.info("Warden (Sentinel API) on %s:%d", settings.host, settings.sentinel_port)
+    return server, warden
 
 
 async def start_grpc_api(node, settings):

@@ -37,3 +37,35 @@ def test_each_shard_is_a_master_and_fails_over_alone(tmp_path):
         if warden is not None:
             warden.stop()
         cluster.stop_all()
+
+
+def test_warden_built_into_every_node(tmp_path):
+    """sentinel-port: each node answers the Sentinel API itself; a Sentinel client given every
+    node's Sentinel port follows a kill -9 of the leader."""
+    from tests.conftest import free_port
+
+    cluster = Cluster(str(tmp_path / "cluster"), 3)
+    sentinel_ports = [free_port() for _ in range(3)]
+    try:
+        for index in range(3):
+            cluster.start(index, extra_args=["--sentinel-port", str(sentinel_ports[index])], wait=False)
+        for index in range(3):
+            cluster.wait_ready(index)
+        sentinel = Sentinel([("127.0.0.1", port) for port in sentinel_ports], socket_timeout=2)
+        assert wait_until(lambda: sentinel.discover_master("shard-0")[1] in [cluster.port(i) for i in range(3)],
+                          20, what="a master for shard-0")
+        old = sentinel.discover_master("shard-0")[1]
+        master = sentinel.master_for("shard-0", socket_timeout=2)
+        assert master.set("k", "v") is True
+        victim = [cluster.port(i) for i in range(3)].index(old)
+        cluster.kill9(victim)
+
+        def moved():
+            try:
+                return sentinel.discover_master("shard-0")[1] != old and master.set("k2", "v2") is True
+            except Exception:  # noqa: BLE001 - the dead node's Sentinel and the old leader refuse
+                return False
+
+        assert wait_until(moved, 30, what="the new leader found through the built-in Wardens")
+    finally:
+        cluster.stop_all()
