@@ -29,6 +29,11 @@ LEADER_KEY = "spinelraft-leader"
 APPLIED_KEY = "spinelraft-applied"
 BACKOFF_S = 0.05
 BACKOFF_MAX_S = 1.0
+# A node restarts or a leader moves in about a second: reconnect sooner than gRPC's default
+# (1 s growing to 120 s), and keep this client's connections to itself (gRPC otherwise shares
+# them process-wide, so a new client would inherit another one's reconnect back-off).
+CHANNEL_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
+                   ("grpc.max_reconnect_backoff_ms", 2000), ("grpc.use_local_subchannel_pool", 1)]
 RETRIED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
 
 
@@ -274,8 +279,8 @@ class SpinelRaftClient:
     def _channel(self, address: str):
         channel = self.channels.get(address)
         if channel is None:
-            channel = (grpc.secure_channel(address, self.credentials) if self.credentials
-                       else grpc.insecure_channel(address))
+            channel = (grpc.secure_channel(address, self.credentials, CHANNEL_OPTIONS) if self.credentials
+                       else grpc.insecure_channel(address, CHANNEL_OPTIONS))
             self.channels[address] = channel
         return channel
 
@@ -433,8 +438,8 @@ class AsyncSpinelRaftClient:
     def _channel(self, address: str):
         channel = self.channels.get(address)
         if channel is None:
-            channel = (grpc.aio.secure_channel(address, self.credentials) if self.credentials
-                       else grpc.aio.insecure_channel(address))
+            channel = (grpc.aio.secure_channel(address, self.credentials, CHANNEL_OPTIONS) if self.credentials
+                       else grpc.aio.insecure_channel(address, CHANNEL_OPTIONS))
             self.channels[address] = channel
         return channel
 
